@@ -1,0 +1,37 @@
+# Two commands for a newcomer: `make grade` and `make test`. Both set up .venv first.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Two cores: one BLAS/torch thread per process is faster than oversubscription.
+export OMP_NUM_THREADS ?= 1
+
+.PHONY: setup grade check release test bench clean
+
+setup: $(STAMP)
+
+# Idempotent: re-runs only when pyproject.toml changes (a second `make setup` is instant).
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e . 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import torch, keras, nbgrader, nbclient, ot, sklearn" 
+	touch $(STAMP)
+
+# make grade [TP=tp1_gradient] [FROM=solutions] [OUT=grades]
+grade: setup
+	$(BIN)/python -m grader grade $(TP) $(if $(FROM),--from $(FROM)) $(if $(OUT),--out $(OUT))
+
+check: setup
+	$(BIN)/python -m grader check $(TP)
+
+release: setup
+	$(BIN)/python -m grader release
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf grades .pytest_cache

@@ -1,0 +1,180 @@
+"""Execute a notebook cell by cell in a sandboxed kernel, giving the judge a turn after each cell.
+
+nbclient runs the cells; this module adds what grading needs on top of it: the sandboxed kernel,
+a hard per-cell deadline (a kernel that ignores the interrupt is killed), a whole-notebook budget,
+a restart when the kernel dies (`sys.exit` in C code, `os._exit`, a crash, a memory limit) so the
+rest of the notebook is still graded, and output size caps.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from .sandbox import Sandbox
+
+MAX_OUTPUT_CHARS = 200_000  # per cell: enough for any honest print, keeps reports small
+MAX_RESTARTS = 5
+KILL_GRACE_S = 10  # after the interrupt, before the kernel is killed
+
+RunCode = Callable[[str], list]  # run extra code in the kernel, get its outputs
+AfterCell = Callable[[nbformat.NotebookNode, int, RunCode], None]
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A python3 kernel started inside the sandbox, over Unix sockets."""
+
+    sandbox: Sandbox  # set by the client before start
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return self.sandbox.kernel_cmd(os.path.realpath(self.connection_file))
+
+
+class SandboxClient(NotebookClient):
+    def __init__(self, nb, sandbox: Sandbox, run_dir: Path, **kw):
+        super().__init__(nb, kernel_name="python3", **kw)
+        self.sandbox = sandbox
+        self.run_dir = run_dir
+
+    def create_kernel_manager(self):
+        km = SandboxKernelManager(kernel_name="python3", transport="ipc",
+                                  ip=str(self.run_dir / "k"))
+        km.sandbox = self.sandbox
+        km.connection_file = str(self.run_dir / f"kernel-{time.monotonic_ns()}.json")
+        self.km = km
+        return km
+
+
+def _note(text: str) -> nbformat.NotebookNode:
+    """An error output written by the grader (not the student's kernel)."""
+    return nbformat.v4.new_output("error", ename="Correcteur", evalue=text, traceback=[text])
+
+
+def cap_outputs(cell: nbformat.NotebookNode, limit: int = MAX_OUTPUT_CHARS) -> None:
+    """Truncate huge outputs (a student printing 50 MB) so reports stay readable."""
+    total = 0
+    kept = []
+    for out in cell.get("outputs", []):
+        size = len(str(out.get("text", ""))) + sum(len(str(v)) for v in out.get("data", {}).values())
+        if total + size > limit:
+            if out.get("output_type") == "stream":
+                out["text"] = str(out["text"])[: max(0, limit - total)]
+                kept.append(out)
+            kept.append(nbformat.v4.new_output(
+                "stream", name="stdout", text="\n[... sortie tronquée par le correcteur ...]\n"))
+            break
+        total += size
+        kept.append(out)
+    cell["outputs"] = kept
+
+
+class Execution:
+    """Runs `nb` in `sandbox`, calling `after_cell(cell, index, run_code)` after each code cell."""
+
+    def __init__(self, nb, sandbox: Sandbox, run_dir: Path, after_cell: AfterCell | None = None):
+        self.nb = nb
+        self.sandbox = sandbox
+        self.limits = sandbox.limits
+        self.after_cell = after_cell or (lambda *a: None)
+        self.run_dir = run_dir
+        self.client = SandboxClient(
+            nb, sandbox, run_dir,
+            timeout=int(self.limits.cell_timeout_s),
+            interrupt_on_timeout=True,
+            allow_errors=True,
+            iopub_timeout=5,
+            shutdown_kernel="immediate",
+            resources={"metadata": {"path": str(sandbox.root / "work")}},
+        )
+        self.restarts = 0
+
+    # -- kernel control ---------------------------------------------------------------------
+    def _kill(self) -> None:
+        """SIGKILL the kernel's whole process group (with namespaces: everything it started)."""
+        km = self.client.km
+        proc = getattr(getattr(km, "provisioner", None), "process", None)
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def _with_deadline(self, fn, seconds: float):
+        timer = threading.Timer(seconds, self._kill)
+        timer.daemon = True
+        timer.start()
+        try:
+            return fn()
+        finally:
+            timer.cancel()
+
+    def run_code(self, source: str) -> list:
+        """Execute `source` in the kernel outside the notebook; return its outputs."""
+        cell = nbformat.v4.new_code_cell(source)
+        first = self.nb.cells[0]  # nbclient stores the executed cell at the index given
+        try:
+            self._with_deadline(
+                lambda: self.client.execute_cell(cell, 0, store_history=False),
+                self.limits.cell_timeout_s + KILL_GRACE_S,
+            )
+        finally:
+            self.nb.cells[0] = first
+        return cell.outputs
+
+    # -- the notebook --------------------------------------------------------------------------
+    def run(self) -> None:
+        deadline = time.monotonic() + self.limits.notebook_timeout_s
+        cells = self.nb.cells
+        i = 0
+        log = open(self.run_dir / "kernel.log", "ab")  # the kernel's own fds: never our console
+        try:
+            while i < len(cells):
+                try:
+                    with self.client.setup_kernel(env=self.sandbox.env(), stdout=log, stderr=log,
+                                                  cwd=str(self.sandbox.root / "work")):
+                        while i < len(cells):
+                            if time.monotonic() > deadline:
+                                for cell in cells[i:]:
+                                    if cell.cell_type == "code":
+                                        cell.outputs = [_note(
+                                            "Non exécutée : le temps total alloué au notebook "
+                                            f"({self.limits.notebook_timeout_s:.0f} s) est dépassé.")]
+                                return
+                            self._run_cell(cells[i], i)
+                            i += 1
+                except DeadKernelError:
+                    cells[i].setdefault("outputs", []).append(_note(
+                        "Le noyau Python s'est arrêté pendant cette cellule (sys.exit/os._exit, "
+                        "plantage, limite de mémoire ou de temps CPU atteinte). Le correcteur a "
+                        "redémarré un noyau neuf pour la suite : les variables définies avant "
+                        "sont perdues."))
+                    i += 1
+                    self.restarts += 1
+                    if self.restarts > MAX_RESTARTS:
+                        for cell in cells[i:]:
+                            if cell.cell_type == "code":
+                                cell.outputs = [_note("Non exécutée : trop d'arrêts du noyau.")]
+                        return
+        finally:
+            log.close()
+
+    def _run_cell(self, cell, index: int) -> None:
+        if cell.cell_type != "code":
+            return
+        try:
+            self._with_deadline(lambda: self.client.execute_cell(cell, index),
+                                self.limits.cell_timeout_s + KILL_GRACE_S)
+        except CellTimeoutError:
+            cell.setdefault("outputs", []).append(_note(
+                f"Cellule interrompue après {self.limits.cell_timeout_s:.0f} s (boucle infinie ?)."))
+        cap_outputs(cell)
+        self.after_cell(cell, index, self.run_code)

@@ -1,0 +1,108 @@
+"""nbgrader's gradebook: the master's cells, the restored submission, scores, feedback.
+
+Each grading uses a gradebook (a throwaway SQLite file by default): the master's cells are
+saved in it (`SaveCells`), test cells of the submission are restored from it (`OverwriteCells`,
+deleted ones re-added), the judge's scores are recorded in it as nbgrader auto-scores (manual
+scores are never touched), and the feedback HTML is produced from it (`GetGrades`, with
+`ClearHiddenTests` so hidden tests never reach a student).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+import nbformat
+from nbconvert.exporters import HTMLExporter
+import nbgrader.api
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import (ClearHiddenTests, ClearOutput, DeduplicateIds, GetGrades,
+                                    OverwriteCells, OverwriteKernelspec, SaveCells)
+from traitlets.config import Config
+
+from .notebooks import assignment_source
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def _alembic_head() -> str:
+    """nbgrader asks the `alembic` command (a subprocess, found on PATH or not) for the schema
+    version of every new gradebook; it is a constant of the installed nbgrader."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(Path(nbgrader.__file__).parent / "alembic"))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+nbgrader.api.get_alembic_version = _alembic_head
+# nbgrader 0.9.6 + SQLAlchemy 2.1 warn about backref cascades on every new submission; harmless.
+warnings.filterwarnings("ignore", module="nbgrader.api")
+
+
+def _copy(nb):
+    return nbformat.from_dict(json.loads(json.dumps(nb)))
+
+
+class GradebookSession:
+    """One (assignment, notebook, student) in an nbgrader gradebook at `db_url`."""
+
+    def __init__(self, db_url: str, assignment: str, student: str = "etudiant"):
+        self.db_url = db_url
+        self.assignment = assignment
+        self.notebook = assignment  # one notebook per TP, named like the TP
+        self.student = student
+        self.config = Config()
+        self.config.OverwriteCells.add_missing_cells = True
+        self.config.OverwriteCells.missing_cell_notification = (
+            "Cellule de test supprimée dans la copie rendue : restaurée par le correcteur.\n\n")
+
+    @property
+    def resources(self) -> dict:
+        return {"nbgrader": {"db_url": self.db_url, "assignment": self.assignment,
+                             "notebook": self.notebook, "student": self.student}}
+
+    def save_master(self, master) -> None:
+        with Gradebook(self.db_url) as gb:
+            gb.update_or_create_assignment(self.assignment)
+        SaveCells(config=self.config).preprocess(assignment_source(master), self.resources)
+
+    def restore(self, submission):
+        """The submission with outputs cleared and grade cells restored from the master."""
+        with Gradebook(self.db_url) as gb:
+            gb.update_or_create_student(self.student)
+            try:
+                gb.find_submission(self.assignment, self.student)
+            except MissingEntry:
+                gb.add_submission(self.assignment, self.student)
+        nb, res = _copy(submission), self.resources
+        for pre in (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells):
+            nb, res = pre(config=self.config).preprocess(nb, res)
+        return nb
+
+    def record(self, scores: dict[str, float]) -> None:
+        """The judge's points as nbgrader auto-scores (a manual score, if any, still wins)."""
+        with Gradebook(self.db_url) as gb:
+            for grade_id, points in scores.items():
+                grade = gb.find_grade(grade_id, self.notebook, self.assignment, self.student)
+                grade.auto_score = points
+                grade.needs_manual_grade = grade.manual_score is not None
+            gb.db.commit()
+
+    def feedback_html(self, graded_nb) -> str:
+        cfg = Config()
+        cfg.HTMLExporter.template_name = "feedback_fr"
+        cfg.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]
+        cfg.HTMLExporter.extra_template_paths = [str(  # bootstrap, as nbgrader's feedback does
+            Path(nbgrader.__file__).parent / "server_extensions/formgrader/static/node_modules"
+            / "bootstrap/dist/css")]
+        nb, res = _copy(graded_nb), self.resources
+        cfg.ClearHiddenTests.enforce_metadata = False  # a student's stray marker must not crash
+        for pre in (GetGrades, ClearHiddenTests):
+            nb, res = pre(config=cfg).preprocess(nb, res)
+        body, _ = HTMLExporter(config=cfg).from_notebook_node(nb, resources=res)
+        return body

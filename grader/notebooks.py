@@ -1,0 +1,163 @@
+"""Notebook files: reading untrusted submissions, releasing starters, static rules on answers."""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+from pathlib import Path
+
+# jsonschema imports rfc3987_syntax when installed (a grammar built at import: +2.3 s on every
+# `import nbformat`); nbformat does not need it to validate notebooks.
+sys.modules.setdefault("rfc3987_syntax", None)
+
+import nbformat  # noqa: E402
+
+from .checks import Check  # noqa: E402
+
+CODE_STUB = "# VOTRE CODE ICI\nraise NotImplementedError()"
+TEXT_STUB = "VOTRE RÉPONSE ICI"
+FORBIDDEN_IN_NUMPY_ONLY = ("torch", "keras", "tensorflow", "tf", "jax")
+
+
+class Unusable(Exception):
+    """The submission cannot be graded at all; the message (French) says why."""
+
+
+def load_submission(path: Path) -> nbformat.NotebookNode:
+    if not path.is_file():
+        raise Unusable(f"notebook introuvable : {path.name} (a-t-il été renommé, déplacé ou "
+                       "oublié dans le commit ?)")
+    raw = path.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise Unusable(f"{path.name} n'est pas un fichier texte UTF-8 : ce n'est pas un notebook")
+    except json.JSONDecodeError as exc:
+        raise Unusable(f"{path.name} n'est pas un JSON valide (ligne {exc.lineno}, colonne "
+                       f"{exc.colno}) : un conflit de fusion git ? Rouvrez le notebook dans "
+                       "Jupyter et enregistrez-le")
+    if not isinstance(data, dict) or "cells" not in data:
+        raise Unusable(f"{path.name} n'est pas un notebook Jupyter (pas de liste de cellules)")
+    if data.get("nbformat") != 4:
+        raise Unusable(f"{path.name} : format de notebook {data.get('nbformat')!r} non pris en "
+                       "charge (nbformat 4 attendu, enregistrez-le avec un Jupyter récent)")
+    try:
+        nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+        for cell in nb.cells:  # what the grader relies on, whatever the file claims
+            if cell.get("cell_type") not in ("code", "markdown", "raw"):
+                raise ValueError(f"type de cellule inconnu {cell.get('cell_type')!r}")
+            if not isinstance(cell.get("source", ""), str):
+                raise ValueError("source de cellule illisible")
+            if not isinstance(cell.get("metadata", {}), dict):
+                raise ValueError("métadonnées de cellule illisibles")
+    except Exception as exc:  # nbformat raises many kinds on corrupt structure
+        raise Unusable(f"{path.name} : structure de notebook invalide ({exc})"[:300])
+    return nb
+
+
+def grade_cells(master: nbformat.NotebookNode) -> list[tuple[str, float]]:
+    """(grade_id, points) of the master's graded cells, in notebook order."""
+    out = []
+    for cell in master.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            out.append((meta["grade_id"], float(meta.get("points", 0))))
+    return out
+
+
+def _preprocess(nb, steps, cfg=None):
+    from traitlets.config import Config
+
+    cfg = cfg or Config()
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    resources = {"nbgrader": {}}
+    for pre in steps:
+        nb, resources = pre(config=cfg).preprocess(nb, resources)
+    return nb
+
+
+def assignment_source(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The master as nbgrader records it in the gradebook: solutions replaced by the French
+    stubs, checksums computed, hidden tests still there (`generate_assignment`'s order)."""
+    from nbgrader.preprocessors import ClearOutput, ClearSolutions, ComputeChecksums, LockCells
+    from traitlets.config import Config
+
+    cfg = Config()
+    cfg.ClearSolutions.code_stub = {"python": CODE_STUB}
+    cfg.ClearSolutions.text_stub = TEXT_STUB
+    nb = _preprocess(master, (LockCells, ClearSolutions, ClearOutput, ComputeChecksums), cfg)
+    for cell in nb.cells:  # execution metadata of the master's last run is noise
+        cell.metadata.pop("execution", None)
+    return nb
+
+
+def release(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The students' starter: the assignment source without hidden tests and mark schemes."""
+    from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ComputeChecksums
+
+    return _preprocess(assignment_source(master),
+                       (ClearHiddenTests, ClearMarkScheme, ComputeChecksums))
+
+
+def starter_text(master_path: Path) -> str:
+    return nbformat.writes(release(nbformat.read(master_path, as_version=4))) + "\n"
+
+
+# -- static rule: from-scratch answers use NumPy only ------------------------------------------
+def _defined_names(tree: ast.AST, functions_only: bool = False) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif not functions_only and isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
+
+
+def _forbidden_uses(tree: ast.AST) -> set[str]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.add(node.value.split(".")[0])  # __import__("torch"), importlib...
+    return found & set(FORBIDDEN_IN_NUMPY_ONLY)
+
+
+def _parse(source: str) -> ast.AST | None:
+    lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+    try:
+        return ast.parse("\n".join(lines))
+    except SyntaxError:
+        return None
+
+
+def numpy_only_violation(nb: nbformat.NotebookNode, check: Check) -> str | None:
+    """French message when the cells defining the check's targets (and the helpers they call,
+    defined elsewhere in the notebook) use torch/keras/tensorflow; None otherwise."""
+    trees = [t for c in nb.cells if c.cell_type == "code" and (t := _parse(c.source))]
+    by_name: dict[str, list[ast.AST]] = {}
+    for tree in trees:  # the targets (functions or variables), then the functions they call
+        for name in _defined_names(tree, functions_only=False):
+            if name in check.targets or name in _defined_names(tree, functions_only=True):
+                by_name.setdefault(name, []).append(tree)
+    todo, seen = list(check.targets), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for tree in by_name.get(name, []):
+            bad = _forbidden_uses(tree)
+            if bad:
+                return (f"exercice à résoudre avec NumPy uniquement : le code qui définit "
+                        f"« {name} » utilise {', '.join(sorted(bad))}")
+            todo.extend(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+    return None

@@ -1,0 +1,104 @@
+"""Reports of a grading run: console table, grades.json, junit.xml, feedback HTML."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from .config import GRADE_SCALE
+from .grading import TPResult
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def one_line(text: str, width: int = 160) -> str:
+    """Untrusted text (it may quote a student's error) as one harmless line: no newline can
+    start a fake `Note : ...` line in the CI log."""
+    text = _CONTROL.sub(" ", str(text)).strip()
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def mean_grade(results: list[TPResult]) -> float:
+    total = sum(r.tp.weight for r in results)
+    return sum(r.tp.weight * r.grade for r in results) / total if total else 0.0
+
+
+def grade_line(grade: float) -> str:
+    """The one line GitLab's `coverage:` regex reads."""
+    return f"Note : {grade:.2f}/{GRADE_SCALE:.0f} ({100 * grade / GRADE_SCALE:.2f} %)"
+
+
+def console(results: list[TPResult]) -> str:
+    lines = []
+    for r in results:
+        lines.append("")
+        lines.append(f"== {r.tp.title} ({r.tp.name})")
+        if r.problem:
+            lines.append(f"   Copie inutilisable : {one_line(r.problem)}")
+        width = max([len(c.grade_id) for c in r.cells] + [10])
+        lines.append(f"   {'Exercice':<{width}}  {'Points':>11}  Statut")
+        for c in r.cells:
+            pts = f"{c.points:g}/{c.max_points:g}"
+            msg = "" if c.status == "réussi" or r.problem else f" — {one_line(c.message, 110)}"
+            lines.append(f"   {c.grade_id:<{width}}  {pts:>11}  {c.status}{msg}")
+        lines.append(f"   Total {r.tp.name} : {r.score:g}/{r.max_score:g} points, "
+                     f"{r.grade:.2f}/{GRADE_SCALE:.0f}  ({r.seconds:.1f} s)")
+    lines.append("")
+    if len(results) > 1:
+        lines.append("Moyenne pondérée des TP corrigés (coefficients de course.toml)")
+    lines.append(grade_line(mean_grade(results)))
+    return "\n".join(lines)
+
+
+def as_json(results: list[TPResult]) -> dict:
+    return {
+        "grade": round(mean_grade(results), 4),
+        "scale": GRADE_SCALE,
+        "tps": {
+            r.tp.name: {
+                "title": r.tp.title,
+                "notebook": r.notebook,
+                "grade": round(r.grade, 4),
+                "score": r.score,
+                "max_score": r.max_score,
+                "weight": r.tp.weight,
+                "problem": r.problem,
+                "seed": r.seed,
+                "seconds": round(r.seconds, 2),
+                "cells": [
+                    {"grade_id": c.grade_id, "points": c.points, "max": c.max_points,
+                     "status": c.status, "message": c.message}
+                    for c in r.cells
+                ],
+            }
+            for r in results
+        },
+    }
+
+
+def junit(results: list[TPResult]) -> ET.ElementTree:
+    suites = ET.Element("testsuites", name="notes")
+    for r in results:
+        failed = [c for c in r.cells if c.status != "réussi"]
+        suite = ET.SubElement(suites, "testsuite", name=r.tp.name, tests=str(len(r.cells)),
+                              failures=str(len(failed)), time=f"{r.seconds:.2f}")
+        for c in r.cells:
+            case = ET.SubElement(suite, "testcase", classname=r.tp.name,
+                                 name=f"{c.grade_id} ({c.points:g}/{c.max_points:g} pts)")
+            if c.status != "réussi":
+                ET.SubElement(case, "failure", message=one_line(f"{c.status} : {c.message}", 500),
+                              type=c.status).text = c.message
+    ET.indent(suites)
+    return ET.ElementTree(suites)
+
+
+def write_all(results: list[TPResult], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "grades.json").write_text(
+        json.dumps(as_json(results), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    junit(results).write(out / "junit.xml", encoding="utf-8", xml_declaration=True)
+    for r in results:
+        if r.feedback_html:
+            (out / f"feedback_{r.tp.name}.html").write_text(r.feedback_html, encoding="utf-8")

@@ -1,0 +1,41 @@
+"""Reference module of the grader's test TP: two small checks with real oracles."""
+
+import numpy as np
+
+from grader.checks import Check, Checks, as_array
+
+CHECKS = Checks()
+check = CHECKS.check
+
+
+def _square_cases(rng, hidden):
+    sizes = [5] if not hidden else [1, int(rng.integers(7, 20))]
+    return [{"x": rng.normal(size=n)} for n in sizes]
+
+
+def _square_verdict(case, answer):
+    y = as_array(answer, "y", shape=case["x"].shape, what="carre(x)")
+    if np.allclose(y, 2 * case["x"]):
+        raise AssertionError("vous calculez 2x au lieu de x² (x**2)")
+    if not np.allclose(y, np.multiply(case["x"], case["x"])):
+        raise AssertionError("carre(x) diffère de x·x")
+
+
+CHECKS.add(Check("carre", ("carre",), _square_cases,
+                 lambda case, carre: {"y": carre(case["x"])}, _square_verdict, numpy_only=True))
+
+
+def _mean_cases(rng, hidden):
+    shapes = [(4, 3)] if not hidden else [(int(rng.integers(2, 9)), int(rng.integers(1, 5)))]
+    return [{"m": rng.normal(size=s)} for s in shapes]
+
+
+def _mean_verdict(case, answer):
+    m = case["m"]
+    got = as_array(answer, "mu", shape=(m.shape[1],), what="moyenne_colonnes(m)")
+    if not np.allclose(got, np.add.reduce(m, axis=0) / m.shape[0]):
+        raise AssertionError("la moyenne par colonne est fausse")
+
+
+CHECKS.add(Check("moyenne", ("moyenne_colonnes",), _mean_cases,
+                 lambda case, f: {"mu": f(case["m"])}, _mean_verdict))
