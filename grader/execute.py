@@ -24,10 +24,11 @@ from .sandbox import Sandbox
 
 MAX_OUTPUT_CHARS = 200_000  # per cell: enough for any honest print, keeps reports small
 MAX_RESTARTS = 5
-KILL_GRACE_S = 10  # after the interrupt, before the kernel is killed
+KILL_GRACE_S = 5  # after the interrupt, before the kernel is killed
 
 RunCode = Callable[[str], list]  # run extra code in the kernel, get its outputs
-AfterCell = Callable[[nbformat.NotebookNode, int, RunCode], None]
+# Called after each code cell; run_code is None when the cell killed the kernel.
+AfterCell = Callable[[nbformat.NotebookNode, int, "RunCode | None"], None]
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -157,6 +158,7 @@ class Execution:
                         "plantage, limite de mémoire ou de temps CPU atteinte). Le correcteur a "
                         "redémarré un noyau neuf pour la suite : les variables définies avant "
                         "sont perdues."))
+                    self.after_cell(cells[i], i, None)  # None: no kernel to ask any more
                     i += 1
                     self.restarts += 1
                     if self.restarts > MAX_RESTARTS:

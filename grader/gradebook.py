@@ -69,7 +69,8 @@ class GradebookSession:
     def save_master(self, master) -> None:
         with Gradebook(self.db_url) as gb:
             gb.update_or_create_assignment(self.assignment)
-        SaveCells(config=self.config).preprocess(assignment_source(master), self.resources)
+        self.source = assignment_source(master)
+        SaveCells(config=self.config).preprocess(self.source, self.resources)
 
     def restore(self, submission):
         """The submission with outputs cleared and grade cells restored from the master."""
@@ -80,9 +81,26 @@ class GradebookSession:
             except MissingEntry:
                 gb.add_submission(self.assignment, self.student)
         nb, res = _copy(submission), self.resources
+        self._reset_identities(nb)
         for pre in (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells):
             nb, res = pre(config=self.config).preprocess(nb, res)
         return nb
+
+    def _reset_identities(self, nb) -> None:
+        """A cell's nbgrader flags (grade, points, locked...) are the master's, whatever the
+        student did to them; unknown or malformed nbgrader metadata is dropped. nbgrader would
+        otherwise stop on inconsistent checksums instead of restoring the cell."""
+        master_meta = {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader
+                       for c in self.source.cells if "grade_id" in c.metadata.get("nbgrader", {})}
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader")
+            if meta is None:
+                continue
+            grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+            if isinstance(grade_id, str) and grade_id in master_meta:
+                cell.metadata["nbgrader"] = json.loads(json.dumps(master_meta[grade_id]))
+            else:
+                del cell.metadata["nbgrader"]
 
     def record(self, scores: dict[str, float]) -> None:
         """The judge's points as nbgrader auto-scores (a manual score, if any, still wins)."""

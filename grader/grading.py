@@ -108,6 +108,11 @@ class Judge:
             if grade_id in self.static_failures:
                 result.status, result.message = proto.FAILED, self.static_failures[grade_id]
                 return
+            if run_code is None:
+                result.status, result.message = proto.ERROR, (
+                    "le noyau s'est arrêté pendant cette cellule de test (votre code appelle "
+                    "sys.exit/os._exit, plante ou dépasse une limite)")
+                return
             cases = self.cases(chk)
             path = self.inbox / f"{secrets.token_hex(8)}.npz"
             proto.save_cases(cases, path)

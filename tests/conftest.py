@@ -1,0 +1,84 @@
+"""Helpers for grading small notebooks of the test TP (tests/toy) in the real sandbox."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.config import ROOT, TP, load_course
+from grader.grading import TPResult, grade_tp
+from grader.notebooks import release
+
+TOY = TP("toy", "TP de test", 1.0, datetime(2030, 1, 1))
+TOY_MASTER = ROOT / "tests" / "toy" / "solutions" / "toy.ipynb"
+TOY_REFERENCE = ROOT / "tests" / "toy" / "toy"
+# Short limits: a runaway cell costs seconds, not minutes.
+FAST_LIMITS = replace(load_course().limits, cell_timeout_s=4, notebook_timeout_s=60)
+
+
+def master() -> nbformat.NotebookNode:
+    return nbformat.read(TOY_MASTER, as_version=4)
+
+
+def starter() -> nbformat.NotebookNode:
+    return release(master())
+
+
+def solution_cell(nb, grade_id: str):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def with_answer(nb, grade_id: str, source: str):
+    """`nb` with the solution cell `grade_id` replaced by `source`."""
+    solution_cell(nb, grade_id).source = source
+    return nb
+
+
+def prepend(nb, source: str):
+    """`nb` with a code cell `source` inserted first (before the imports)."""
+    nb.cells.insert(0, nbformat.v4.new_code_cell(source))
+    return nb
+
+
+WRONG = {  # plausible wrong answers for both toy exercises
+    "carre_sol": "def carre(x):\n    return 2 * x",
+    "moyenne_sol": "def moyenne_colonnes(m):\n    return m.sum(axis=0)",
+}
+
+
+def wrong() -> nbformat.NotebookNode:
+    nb = master()
+    for gid, src in WRONG.items():
+        with_answer(nb, gid, src)
+    return nb
+
+
+@pytest.fixture
+def grade(tmp_path):
+    """grade(nb or raw text or None) -> TPResult, for the toy TP, with hidden cases."""
+
+    def _grade(submission, **kw) -> TPResult:
+        path = tmp_path / "toy.ipynb"
+        if isinstance(submission, (str, bytes)):
+            path.write_bytes(submission if isinstance(submission, bytes) else submission.encode())
+        elif submission is not None:
+            nbformat.write(submission, path)
+        kw.setdefault("seed", 7)
+        kw.setdefault("feedback", False)
+        return grade_tp(TOY, path, TOY_MASTER, TOY_REFERENCE, kw.pop("limits", FAST_LIMITS), **kw)
+
+    return _grade
+
+
+def points(result: TPResult) -> dict[str, float]:
+    return {c.grade_id: c.points for c in result.cells}
+
+
+def dump(result: TPResult) -> str:
+    return json.dumps({c.grade_id: [c.points, c.status, c.message] for c in result.cells},
+                      ensure_ascii=False)

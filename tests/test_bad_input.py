@@ -1,0 +1,166 @@
+"""Bad submissions are graded with a clear message, never crash the grader or lose a grade."""
+
+import json
+
+import nbformat
+
+from conftest import FAST_LIMITS, dump, master, points, prepend, starter, with_answer
+
+FULL = {"carre": 2.0, "moyenne": 3.0}
+ZERO = {"carre": 0.0, "moyenne": 0.0}
+
+
+def test_master_scores_full_marks(grade):
+    r = grade(master(), feedback=True)
+    assert points(r) == FULL, dump(r)
+    assert r.grade == 20.0
+    assert "BEGIN HIDDEN TESTS" not in r.feedback_html
+    assert 'hidden=True' not in r.feedback_html  # hidden tests never reach the student
+    assert "Correcteur : 2/2" in r.feedback_html
+
+
+def test_starter_scores_zero_marked_to_complete(grade):
+    r = grade(starter())
+    assert points(r) == ZERO
+    assert {c.status for c in r.cells} == {"à compléter"}, dump(r)
+
+
+def test_one_wrong_answer_costs_its_points_only(grade):
+    r = grade(with_answer(master(), "carre_sol", "def carre(x):\n    return 2 * x"))
+    assert points(r) == {"carre": 0.0, "moyenne": 3.0}
+    assert "2x au lieu de x²" in r.cells[0].message
+
+
+def test_missing_notebook_is_unusable(grade):
+    r = grade(None)
+    assert r.problem and "introuvable" in r.problem
+    assert r.grade == 0
+
+
+def test_invalid_json_is_unusable(grade):
+    text = json.dumps(master())[:-40] + "<<<<<<< HEAD"
+    r = grade(text)
+    assert r.problem and "JSON valide" in r.problem
+    assert points(r) == ZERO
+
+
+def test_wrong_nbformat_is_unusable(grade):
+    nb = json.loads(json.dumps(master()))
+    nb["nbformat"] = 3
+    r = grade(json.dumps(nb))
+    assert r.problem and "nbformat 4" in r.problem
+
+
+def test_not_a_notebook_is_unusable(grade):
+    assert grade(b"\x89PNG\r\n\x1a\n\x00\x00").problem
+    assert grade("[1, 2, 3]").problem
+    assert grade(json.dumps({"nbformat": 4, "cells": [{"cell_type": "code", "source": 3}]})).problem
+
+
+def test_deleted_test_cells_are_restored(grade):
+    nb = master()
+    nb.cells = [c for c in nb.cells if not c.metadata.get("nbgrader", {}).get("grade")]
+    assert points(grade(nb)) == FULL
+
+
+def test_edited_test_cells_are_restored(grade):
+    nb = master()
+    for c in nb.cells:
+        meta = c.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            c.source = "print('✔ tout est correct')"
+            meta["points"] = 100
+    r = grade(nb)
+    assert points(r) == FULL and r.max_score == 5
+
+
+def test_edited_test_cells_cannot_rescue_wrong_answers(grade):
+    nb = with_answer(master(), "carre_sol", "def carre(x):\n    return x")
+    for c in nb.cells:
+        if c.metadata.get("nbgrader", {}).get("grade"):
+            c.source = "pass"
+            c.metadata["nbgrader"]["grade"] = False  # no longer a test cell
+    assert points(grade(nb)) == {"carre": 0.0, "moyenne": 3.0}
+
+
+def test_infinite_loop_is_interrupted_and_the_rest_graded(grade):
+    r = grade(prepend(master(), "while True:\n    pass"))
+    assert points(r) == FULL, dump(r)
+
+
+def test_loop_ignoring_interrupts_is_killed_and_the_rest_graded(grade):
+    src = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    assert points(grade(prepend(master(), src))) == FULL
+
+
+def test_infinite_loop_inside_an_answer_gets_zero_for_it(grade):
+    src = "def carre(x):\n    while True:\n        pass"
+    r = grade(with_answer(master(), "carre_sol", src))
+    assert points(r) == {"carre": 0.0, "moyenne": 3.0}, dump(r)
+
+
+def test_sys_exit_does_not_stop_grading(grade):
+    assert points(grade(prepend(master(), "import sys\nsys.exit(3)"))) == FULL
+
+
+def test_os_exit_kills_the_kernel_which_is_restarted(grade):
+    assert points(grade(prepend(master(), "import os\nos._exit(0)"))) == FULL
+
+
+def test_segfault_kills_the_kernel_which_is_restarted(grade):
+    assert points(grade(prepend(master(), "import ctypes\nctypes.string_at(0)"))) == FULL
+
+
+def test_kernel_death_inside_an_answer_gets_zero_for_it(grade):
+    src = "def carre(x):\n    import os\n    os._exit(1)"
+    r = grade(with_answer(master(), "carre_sol", src))
+    # the restarted kernel has lost `np` (imported before): moyenne fails too, as in Jupyter
+    assert points(r) == {"carre": 0.0, "moyenne": 0.0}, dump(r)
+    assert r.cells[0].status == "erreur" and "noyau" in r.cells[0].message
+
+
+def test_huge_output_is_truncated(grade, tmp_path):
+    r = grade(prepend(master(), "print('x' * 50_000_000)"), feedback=True)
+    assert points(r) == FULL
+    assert len(r.feedback_html) < 5_000_000
+    assert "sortie tronquée" in r.feedback_html
+
+
+def test_stderr_noise_in_student_code_costs_nothing(grade):
+    src = ("import sys, warnings\n"
+           "def carre(x):\n"
+           "    warnings.warn('attention')\n"
+           "    print('bruit', file=sys.stderr)\n"
+           "    return np.asarray(x) ** 2")
+    assert points(grade(with_answer(master(), "carre_sol", src))) == FULL
+
+
+def test_memory_hog_hits_the_limit_not_the_machine(grade):
+    r = grade(prepend(master(), "import numpy as np\nbig = np.ones(40 * 2**30 // 8)"))
+    assert points(r) == FULL
+
+
+def test_total_time_budget_stops_the_notebook(grade):
+    from dataclasses import replace
+
+    limits = replace(FAST_LIMITS, cell_timeout_s=30, notebook_timeout_s=3)
+    nb = prepend(master(), "import time\ntime.sleep(5)")
+    r = grade(nb, limits=limits)
+    assert points(r) == ZERO
+    assert {c.status for c in r.cells} == {"non exécutée"}
+
+
+def test_numpy_only_rule(grade):
+    src = "import torch\ndef carre(x):\n    return (torch.tensor(x) ** 2).numpy()"
+    r = grade(with_answer(master(), "carre_sol", src))
+    assert points(r) == {"carre": 0.0, "moyenne": 3.0}
+    assert "NumPy uniquement" in r.cells[0].message
+
+
+def test_numpy_only_rule_follows_helpers(grade):
+    nb = master()
+    nb.cells.insert(1, nbformat.v4.new_code_cell(
+        "def aide(x):\n    import tensorflow as tf\n    return tf.square(x).numpy()"))
+    with_answer(nb, "carre_sol", "def carre(x):\n    return aide(x)")
+    r = grade(nb)
+    assert r.cells[0].points == 0 and "tensorflow" in r.cells[0].message
