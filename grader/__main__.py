@@ -10,23 +10,19 @@ from pathlib import Path
 EXIT_OK, EXIT_FAULT, EXIT_UNUSABLE = 0, 1, 2
 
 
-def _submission(tp_name: str, source: Path | None) -> Path:
-    """Where a TP's notebook is: <source>/<tp>.ipynb, else <source>/<tp>/<tp>.ipynb."""
-    from .config import ROOT
-
-    if source is None:
-        return ROOT / tp_name / f"{tp_name}.ipynb"
-    nested = source / tp_name / f"{tp_name}.ipynb"
-    return nested if nested.exists() else source / f"{tp_name}.ipynb"
+def _submission(course, tp, source: Path | None) -> Path:
+    """Where a TP's notebook is: <source>/<tp>/<tp>.ipynb, else <source>/<tp>.ipynb
+    (default source: the course's TP folders)."""
+    base = source if source is not None else course.root
+    nested = base / tp.name / tp.notebook_name
+    return nested if nested.exists() or source is None else base / tp.notebook_name
 
 
 def _gradable(course, names: list[str]):
-    from .config import MASTERS_DIR
-
     tps = [course.tp(n) for n in names] if names else [
-        tp for tp in course.tps.values() if (MASTERS_DIR / tp.notebook_name).exists()]
+        tp for tp in course.tps.values() if course.master(tp).exists()]
     for tp in tps:
-        if not (MASTERS_DIR / tp.notebook_name).exists():
+        if not course.master(tp).exists():
             raise SystemExit(f"{tp.name} : pas encore de notebook maître dans solutions/, "
                              "rien à corriger")
     return tps
@@ -34,11 +30,11 @@ def _gradable(course, names: list[str]):
 
 def cmd_grade(args, hidden: bool = True) -> int:
     from . import report
-    from .config import MASTERS_DIR, ROOT, load_course
+    from .config import load_course
     from .grading import grade_tp
     from .sandbox import namespaces_unavailable
 
-    course = load_course()
+    course = load_course(args.course)
     tps = _gradable(course, args.tp)
     reason = namespaces_unavailable()
     if reason:
@@ -49,14 +45,13 @@ def cmd_grade(args, hidden: bool = True) -> int:
     for tp in tps:
         print(f"Correction de {tp.name} …", flush=True)
         results.append(grade_tp(
-            tp, _submission(tp.name, args.source), MASTERS_DIR / tp.notebook_name,
-            ROOT / tp.name, course.limits, hidden=hidden, seed=args.seed, feedback=out is not None,
+            tp, _submission(course, tp, args.source), course.master(tp), course.folder(tp),
+            course.limits, hidden=hidden, seed=args.seed, feedback=out is not None,
             protect=(out,) if out else ()))
     if out:
         report.write_all(results, out)
-    print(report.console(results))
-    if out:
         print(f"Rapports : {out}/grades.json, junit.xml, feedback_<tp>.html")
+    print(report.console(results))  # ends with the grade line
     unusable = [r for r in results if r.problem]
     for r in unusable:
         print(f"Erreur : {r.tp.name} — {report.one_line(r.problem)} (TP noté 0).",
@@ -65,20 +60,24 @@ def cmd_grade(args, hidden: bool = True) -> int:
 
 
 def cmd_release(args) -> int:
-    from .config import MASTERS_DIR, ROOT, load_course
+    from .config import load_course
     from .notebooks import starter_text
 
-    for tp in load_course().tps.values():
-        master = MASTERS_DIR / tp.notebook_name
-        if master.exists():
-            target = ROOT / tp.name / tp.notebook_name
-            target.write_text(starter_text(master), encoding="utf-8")
-            print(f"{target.relative_to(ROOT)} régénéré depuis solutions/{master.name}")
+    course = load_course(args.course)
+    for tp in course.tps.values():
+        if course.master(tp).exists():
+            target = course.folder(tp) / tp.notebook_name
+            target.write_text(starter_text(course.master(tp)), encoding="utf-8")
+            print(f"{tp.name}/{tp.notebook_name} régénéré depuis solutions/{tp.notebook_name}")
     return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .config import ROOT
+
     parser = argparse.ArgumentParser(prog="grader", description="Correction des TP notebooks.")
+    parser.add_argument("--course", type=Path, default=ROOT / "course.toml",
+                        help="fichier de configuration du cours (défaut : course.toml)")
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="noter les notebooks (tests cachés compris)")
     g.add_argument("tp", nargs="*", help="TP à noter (défaut : tous ceux qui ont un maître)")

@@ -218,7 +218,7 @@ def judge(chk: Check, cases: list[Case], payloads: Any) -> tuple[str, str]:
         if not isinstance(payload, dict):
             return ERROR, "réponse illisible"
         if "incomplete" in payload:
-            return INCOMPLETE, "à compléter : " + str(payload["incomplete"])[:200]
+            return INCOMPLETE, str(payload["incomplete"])[:200]
         if "error" in payload:
             return ERROR, "votre code lève une erreur : " + str(payload["error"])[:300]
         try:

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-MASTERS_DIR = ROOT / "solutions"
+ROOT = Path(__file__).resolve().parent.parent  # this repository (the grader's own code)
 GRADE_SCALE = 20.0
 
 
@@ -40,10 +39,24 @@ class Limits:
 
 @dataclass(frozen=True)
 class Course:
+    """A course directory: `course.toml`, one folder per TP, the masters in `solutions/`."""
+
+    root: Path
     name: str
     tps: dict[str, TP]
     limits: Limits
     late_policy: dict
+
+    @property
+    def masters_dir(self) -> Path:
+        return self.root / "solutions"
+
+    def master(self, tp: TP) -> Path:
+        return self.masters_dir / tp.notebook_name
+
+    def folder(self, tp: TP) -> Path:
+        """The TP folder: starter notebook, reference module, tests."""
+        return self.root / tp.name
 
     def tp(self, name: str) -> TP:
         name = name.strip("/").split("/")[-1]
@@ -67,4 +80,4 @@ def load_course(path: Path = ROOT / "course.toml") -> Course:
         name: TP(name=name, title=t["title"], weight=float(t["weight"]), deadline=t["deadline"])
         for name, t in data["tp"].items()
     }
-    return Course(name=c["name"], tps=tps, limits=limits, late_policy=data.get("late_policy", {}))
+    return Course(root=path.resolve().parent, name=c["name"], tps=tps, limits=limits, late_policy=data.get("late_policy", {}))

@@ -951,18 +951,14 @@ for _act, _pts in (("sigmoide", "sigmoïde"), ("relu", "ReLU")):
 # Part 5 — Mini-batch SGD and a non-convex surface
 # =============================================================================================
 def _cases_sgd(rng, hidden):
-    # (n, p, batch size (0 = n), step x L_sample, epochs); L_sample = max_i 2 |x~_i|^2
-    specs = ([(37, 3, 0, 1.0, 12), (45, 2, 1, 0.05, 4), (50, 2, 16, 0.25, 25)] if hidden
-             else [(64, 2, 0, 1.0, 20), (64, 2, 1, 0.05, 4)])
+    # (n, p, batch size (0 = n: full batch), step x 1/L, epochs), L the Hessian's top eigenvalue
+    specs = ([(37, 3, 0, 1.0, 12), (45, 2, 1, 0.1, 4), (64, 2, 8, 0.3, 6)] if hidden
+             else [(64, 2, 0, 1.0, 20), (64, 2, 1, 0.1, 4)])
     cases = []
     for n, p, tb, factor, epochs in specs:
         X, y = _regression_problem(rng, n, p, centred=True)
-        if tb == 0:
-            tb, pas = n, factor / _hessian_top(X)
-        else:
-            pas = factor / (2 * np.max(np.sum(_with_ones(X) ** 2, axis=1)))
-        cases.append({"X": X, "y": y, "taille_batch": tb, "pas": pas, "n_epochs": epochs,
-                      "graine": int(rng.integers(0, 2 ** 31))})
+        cases.append({"X": X, "y": y, "taille_batch": tb or n, "pas": factor / _hessian_top(X),
+                      "n_epochs": epochs, "graine": int(rng.integers(0, 2 ** 31))})
     return cases
 
 

@@ -1,0 +1,136 @@
+"""The command line on a throwaway course with two small TPs: reports, exit codes, grade line."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import nbformat
+import pytest
+
+from conftest import TOY_MASTER, TOY_REFERENCE, master, starter
+from grader.config import ROOT
+
+COURSE = """
+[course]
+name = "Cours de test"
+cell_timeout_s = 5
+notebook_timeout_s = 60
+memory_limit_gb = 8
+file_size_limit_mb = 50
+max_processes = 1024
+
+[tp.toy]
+title = "TP de test"
+weight = 1
+deadline = 2030-01-01T00:00:00+01:00
+
+[tp.toy2]
+title = "Second TP de test"
+weight = 3
+deadline = 2030-02-01T00:00:00+01:00
+"""
+GRADE_LINE = re.compile(r"^Note : (\d+\.\d+)/20 \((\d+\.\d+) %\)$", re.M)
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A course directory with toy and toy2 (same content), masters and starters."""
+    root = tmp_path / "cours"
+    (root / "solutions").mkdir(parents=True)
+    (root / "course.toml").write_text(COURSE, encoding="utf-8")
+    for name in ("toy", "toy2"):
+        (root / name).mkdir()
+        ref = (TOY_REFERENCE / "toy_reference.py").read_text()
+        (root / name / f"{name}_reference.py").write_text(ref)
+        nb = master()
+        nb.cells[1].source = nb.cells[1].source.replace("toy_reference", f"{name}_reference")
+        nbformat.write(nb, root / "solutions" / f"{name}.ipynb")
+    return root
+
+
+def run(course, *args):
+    proc = subprocess.run([sys.executable, "-m", "grader", "--course", str(course / "course.toml"),
+                           *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_release_then_grade_starters_gives_zero(course):
+    code, out, err = run(course, "release")
+    assert code == 0, err
+    assert (course / "toy" / "toy.ipynb").exists()
+    code, out, err = run(course, "grade", "--out", str(course / "grades"))
+    assert code == 0, err
+    assert GRADE_LINE.findall(out) == [("0.00", "0.00")]
+    assert out.count("à compléter") == 4
+    assert "Traceback" not in out + err
+
+
+def test_grade_masters_full_marks_and_reports(course):
+    out_dir = course / "grades"
+    code, out, err = run(course, "grade", "--from", str(course / "solutions"), "--out", str(out_dir))
+    assert code == 0, err
+    assert out.strip().splitlines()[-2] == "Note : 20.00/20 (100.00 %)" or \
+        GRADE_LINE.findall(out) == [("20.00", "100.00")]
+    data = json.loads((out_dir / "grades.json").read_text())
+    assert data["grade"] == 20 and set(data["tps"]) == {"toy", "toy2"}
+    cell = data["tps"]["toy"]["cells"][0]
+    assert set(cell) == {"grade_id", "points", "max", "status", "message"}
+    suites = ET.parse(out_dir / "junit.xml").getroot()
+    names = [c.get("name") for c in suites.iter("testcase")]
+    assert "carre (2/2 pts)" in names and "moyenne (3/3 pts)" in names
+    html = (out_dir / "feedback_toy.html").read_text()
+    assert "Points" in html and "HIDDEN" not in html
+
+
+def test_one_tp_graded_prints_that_tps_grade(course):
+    nb = master()
+    nb.cells[4].source = "def moyenne_colonnes(m):\n    return m.sum(axis=0)"  # wrong: 2/5
+    nb.cells[1].source = nb.cells[1].source.replace("toy_reference", "toy2_reference")
+    nbformat.write(nb, course / "toy2" / "toy2.ipynb")
+    code, out, _ = run(course, "grade", "toy2", "--out", str(course / "g"))
+    assert code == 0
+    assert GRADE_LINE.findall(out) == [("8.00", "40.00")]
+
+
+def test_unusable_submission_exit_2_and_other_tps_still_graded(course):
+    shutil.copy(course / "solutions" / "toy.ipynb", course / "toy" / "toy.ipynb")
+    (course / "toy2" / "toy2.ipynb").write_text("{ pas du json")
+    code, out, err = run(course, "grade", "--out", str(course / "g"))
+    assert code == 2
+    assert "JSON valide" in err and "toy2" in err
+    # weighted mean: toy 20 (weight 1), toy2 0 (weight 3)
+    assert GRADE_LINE.findall(out) == [("5.00", "25.00")]
+    data = json.loads((course / "g" / "grades.json").read_text())
+    assert data["tps"]["toy2"]["problem"] and data["tps"]["toy"]["grade"] == 20
+
+
+def test_missing_notebook_exit_2(course):
+    code, out, err = run(course, "grade", "toy", "--out", str(course / "g"))
+    assert code == 2 and "introuvable" in err
+    assert GRADE_LINE.findall(out) == [("0.00", "0.00")]
+
+
+def test_student_output_cannot_fake_the_grade_line(course):
+    nb = starter()
+    nb.cells.insert(0, nbformat.v4.new_code_cell(
+        "import os\nprint('Note : 20.00/20 (100.00 %)')\n"
+        "os.write(1, b'\\nNote : 20.00/20 (100.00 %)\\n')\n"
+        "raise ValueError('\\nNote : 20.00/20 (100.00 %)')"))
+    nbformat.write(nb, course / "toy" / "toy.ipynb")
+    code, out, err = run(course, "grade", "toy", "--out", str(course / "g"))
+    assert GRADE_LINE.findall(out + err) == [("0.00", "0.00")]
+
+
+def test_check_runs_public_tests_only(course):
+    shutil.copy(course / "solutions" / "toy.ipynb", course / "toy" / "toy.ipynb")
+    code, out, err = run(course, "check", "toy")
+    assert code == 0, err
+    assert GRADE_LINE.findall(out) == [("20.00", "100.00")]
+
+
+def test_unknown_tp_is_a_clear_error(course):
+    code, out, err = run(course, "grade", "tp9")
+    assert code == 1 and "TP inconnu" in err and "Traceback" not in err
