@@ -78,6 +78,26 @@ def cap_outputs(cell: nbformat.NotebookNode, limit: int = MAX_OUTPUT_CHARS) -> N
     cell["outputs"] = kept
 
 
+# Errors that mean a sandbox limit was hit, and what to tell the student (French).
+LIMIT_NOTES = (
+    ("MemoryError", "Limite de mémoire du correcteur atteinte : réduisez la taille des tableaux."),
+    ("File too large", "Limite de taille de fichier du correcteur atteinte."),
+    ("Resource temporarily unavailable", "Limite de processus/threads du correcteur atteinte."),
+)
+
+
+def explain_limits(cell: nbformat.NotebookNode) -> None:
+    """Add a French note under an error caused by a sandbox limit."""
+    for out in list(cell.get("outputs", [])):
+        if out.get("output_type") != "error":
+            continue
+        text = f"{out.get('ename')}: {out.get('evalue')}"
+        for needle, note in LIMIT_NOTES:
+            if needle in text:
+                cell["outputs"].append(_note(note))
+                return
+
+
 class Execution:
     """Runs `nb` in `sandbox`, calling `after_cell(cell, index, run_code)` after each code cell."""
 
@@ -172,11 +192,15 @@ class Execution:
     def _run_cell(self, cell, index: int) -> None:
         if cell.cell_type != "code":
             return
+        start = time.monotonic()
         try:
             self._with_deadline(lambda: self.client.execute_cell(cell, index),
                                 self.limits.cell_timeout_s + KILL_GRACE_S)
         except CellTimeoutError:
+            pass
+        if time.monotonic() - start >= self.limits.cell_timeout_s:
             cell.setdefault("outputs", []).append(_note(
                 f"Cellule interrompue après {self.limits.cell_timeout_s:.0f} s (boucle infinie ?)."))
         cap_outputs(cell)
+        explain_limits(cell)
         self.after_cell(cell, index, self.run_code)

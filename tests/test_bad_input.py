@@ -136,8 +136,21 @@ def test_stderr_noise_in_student_code_costs_nothing(grade):
 
 
 def test_memory_hog_hits_the_limit_not_the_machine(grade):
-    r = grade(prepend(master(), "import numpy as np\nbig = np.ones(40 * 2**30 // 8)"))
+    r = grade(prepend(master(), "import numpy as np\nbig = np.ones(40 * 2**30 // 8)"), feedback=True)
     assert points(r) == FULL
+    assert "Limite de mémoire" in r.feedback_html
+
+
+def test_huge_file_hits_the_size_limit(grade):
+    src = "with open('gros.bin', 'wb') as f:\n    f.write(b'0' * (300 * 2**20))"
+    r = grade(prepend(master(), src), feedback=True)
+    assert points(r) == FULL
+    assert "Limite de taille de fichier" in r.feedback_html
+
+
+def test_infinite_loop_note_in_feedback(grade):
+    r = grade(prepend(master(), "while True:\n    pass"), feedback=True)
+    assert "interrompue après 4 s" in r.feedback_html
 
 
 def test_total_time_budget_stops_the_notebook(grade):

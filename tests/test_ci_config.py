@@ -1,0 +1,26 @@
+"""The student pipeline is valid GitLab CI (offline schema) and reads our grade line."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from grader.config import ROOT
+from grader.report import grade_line
+
+
+def test_gitlab_ci_matches_schema():
+    exe = Path(sys.executable).parent / "check-jsonschema"
+    proc = subprocess.run([str(exe), "--builtin-schema", "vendor.gitlab-ci",
+                           str(ROOT / ".gitlab-ci.yml")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_coverage_regex_reads_the_percentage_of_the_grade_line():
+    ci = yaml.safe_load((ROOT / ".gitlab-ci.yml").read_text())
+    pattern = ci["grade"]["coverage"].strip("/")
+    log = "Note de la cellule : 3\n" + grade_line(13.5) + "\n"
+    matches = re.findall(pattern, log, re.M)
+    assert matches == ["67.50"]

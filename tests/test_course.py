@@ -1,0 +1,44 @@
+"""The real course: every TP with a master grades 20/20 from solutions/ and 0/20 as released,
+its starter is exactly what `grader release` makes, and nothing of the answers leaks."""
+
+import pytest
+
+from grader.config import load_course
+from grader.grading import grade_tp
+from grader.notebooks import starter_text
+
+COURSE = load_course()
+TPS = [tp for tp in COURSE.tps.values() if COURSE.master(tp).exists()]
+
+
+@pytest.mark.parametrize("tp", TPS, ids=lambda tp: tp.name)
+def test_starter_is_in_sync_with_master(tp):
+    starter = COURSE.folder(tp) / tp.notebook_name
+    assert starter.exists(), f"run `make release` to create {starter}"
+    assert starter.read_text(encoding="utf-8") == starter_text(COURSE.master(tp)), (
+        f"{starter} is out of sync with solutions/{tp.notebook_name}: run `make release`")
+
+
+@pytest.mark.parametrize("tp", TPS, ids=lambda tp: tp.name)
+def test_starter_leaks_no_answer(tp):
+    text = (COURSE.folder(tp) / tp.notebook_name).read_text(encoding="utf-8")
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "hidden=True"):
+        assert marker not in text
+    assert '"outputs": []' in text and '"image/png"' not in text
+
+
+@pytest.mark.parametrize("tp", TPS, ids=lambda tp: tp.name)
+def test_master_scores_20(tp):
+    r = grade_tp(tp, COURSE.master(tp), COURSE.master(tp), COURSE.folder(tp), COURSE.limits,
+                 seed=11, feedback=False)
+    failures = {c.grade_id: (c.status, c.message) for c in r.cells if c.status != "réussi"}
+    assert not failures
+    assert r.max_score == 20 and r.grade == 20
+
+
+@pytest.mark.parametrize("tp", TPS, ids=lambda tp: tp.name)
+def test_starter_scores_0_all_to_complete(tp):
+    r = grade_tp(tp, COURSE.folder(tp) / tp.notebook_name, COURSE.master(tp), COURSE.folder(tp),
+                 COURSE.limits, seed=11, feedback=False)
+    assert r.grade == 0 and r.problem is None
+    assert {c.status for c in r.cells} == {"à compléter"}, [(c.grade_id, c.message) for c in r.cells]
