@@ -3,6 +3,7 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+IMPORTS := import torch, tensorflow, keras, nbgrader, nbclient, ot, sklearn
 # Two cores: one BLAS/torch thread per process is faster than oversubscription.
 export OMP_NUM_THREADS ?= 1
 
@@ -10,11 +11,11 @@ export OMP_NUM_THREADS ?= 1
 
 setup: $(STAMP)
 
-# Idempotent: re-runs only when pyproject.toml changes (a second `make setup` is instant).
-$(STAMP): pyproject.toml
+# Idempotent: re-runs only when the pins change (a second `make setup` is instant).
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e . 2>&1 | grep -v "^WARNING: Location" || true
-	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -c "import torch, keras, nbgrader, nbclient, ot, sklearn"
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e .
+	$(BIN)/python -c "$(IMPORTS)" 2>/dev/null || $(BIN)/python -c "$(IMPORTS)"
 	touch $(STAMP)
 
 # make grade [TP=tp1_gradient] [FROM=solutions] [OUT=grades]

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import ast
 import json
-import sys
 from pathlib import Path
 
-# jsonschema imports rfc3987_syntax when installed (a grammar built at import: +2.3 s on every
-# `import nbformat`); nbformat does not need it to validate notebooks.
-sys.modules.setdefault("rfc3987_syntax", None)
+import nbformat
 
-import nbformat  # noqa: E402
-
-from .checks import Check  # noqa: E402
+from .checks import Check
 
 CODE_STUB = "# VOTRE CODE ICI\nraise NotImplementedError()"
 TEXT_STUB = "VOTRE RÉPONSE ICI"
