@@ -10,6 +10,9 @@ Its three parts run in different places so that student code can never decide a 
 - `verdict(case, answer)` runs in the judge on that plain data (decoded without pickle) and
   raises `AssertionError` with a French diagnostic when the answer is wrong.
 
+Case keys starting with "_" stay in the judge (held-out labels, expected values): the kernel
+never receives them when grading.
+
 In a notebook, `CHECKS.check("name")` runs all three in the kernel for immediate feedback; that
 result is for the student only. When grading, the judge sends the inputs, the kernel answers
 through `CHECKS.respond` (a display output the grader captures), and the judge decides.
@@ -28,6 +31,7 @@ import numpy as np
 ANSWER_MIME = "application/vnd.apprentissage-profond.answer+json"
 PUBLIC_SEED = 2024
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
+MAX_STRING_CHARS = 1_000_000  # e.g. a Keras model's JSON config
 
 Case = dict[str, Any]
 Answer = dict[str, Any]
@@ -110,7 +114,7 @@ def encode_answer(answer: Answer) -> dict:
     out = {}
     for key, value in answer.items():
         if isinstance(value, str):
-            out[key] = {"str": value[:10_000]}
+            out[key] = {"str": value[:MAX_STRING_CHARS]}
         else:
             arr = np.ascontiguousarray(np.asarray(value, dtype="<f8"))
             out[key] = {"shape": list(arr.shape), "f8": base64.b64encode(arr.tobytes()).decode()}
@@ -146,7 +150,7 @@ def decode_answer(encoded: Any) -> Answer:
 def save_cases(cases: list[Case], path) -> None:
     """Write the judge's inputs for the kernel (npz, loaded without pickle)."""
     arrays = {}
-    for i, case in enumerate(cases):
+    for i, case in enumerate(roundtrip(cases)):
         for key, value in case.items():
             arrays[f"{i}/{key}"] = np.asarray(value)
     arrays["__count__"] = np.asarray(len(cases))
@@ -166,9 +170,11 @@ def load_cases(path) -> list[Case]:
 
 
 def roundtrip(cases: list[Case]) -> list[Case]:
-    """The cases exactly as the kernel sees them (same types as after save/load)."""
+    """The cases exactly as the kernel sees them: judge-only "_" keys dropped, same types as
+    after save/load."""
     return [
-        {k: (np.asarray(v).item() if np.ndim(v) == 0 else np.asarray(v)) for k, v in c.items()}
+        {k: (np.asarray(v).item() if np.ndim(v) == 0 else np.asarray(v))
+         for k, v in c.items() if not k.startswith("_")}
         for c in cases
     ]
 

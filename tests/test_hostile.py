@@ -203,3 +203,15 @@ def test_hidden_cases_catch_what_public_cases_miss(grade):
     src = "def moyenne_colonnes(m):\n    return np.asarray(m).sum(axis=0) / 4"
     assert points(grade(with_answer(master(), "moyenne_sol", src)))["moyenne"] == 0.0
     assert points(grade(with_answer(master(), "moyenne_sol", src), hidden=False))["moyenne"] == 3.0
+
+
+def test_judge_only_fields_never_reach_the_kernel(tmp_path):
+    import numpy as np
+
+    from grader.checks import load_cases, roundtrip, save_cases
+
+    cases = [{"x": np.arange(3.0), "_labels": np.array([1.0, 2.0]), "n": 4}]
+    save_cases(cases, tmp_path / "c.npz")
+    seen = load_cases(tmp_path / "c.npz")
+    assert set(seen[0]) == {"x", "n"} and seen[0]["n"] == 4
+    assert set(roundtrip(cases)[0]) == {"x", "n"}
