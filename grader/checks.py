@@ -71,9 +71,10 @@ class Checks(dict):
         chk = self[name]
         namespace = inspect.currentframe().f_back.f_globals
         rng = np.random.default_rng(None if hidden else PUBLIC_SEED)
-        for case in roundtrip(chk.cases(rng, hidden)):
+        for case in chk.cases(rng, hidden):
             try:
-                answer = decode_answer(encode_answer(_evaluate(chk, case, namespace)))
+                seen = roundtrip([case])[0]  # what the kernel gets when grading
+                answer = decode_answer(encode_answer(_evaluate(chk, seen, namespace)))
             except Incomplete as exc:
                 raise NotImplementedError(f"{name} : à compléter ({exc})") from None
             chk.verdict(case, answer)
