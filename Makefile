@@ -1,26 +1,34 @@
 # Two commands for a newcomer: `make grade` and `make test`. Both set up .venv first.
 PY ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# The stamp is named after the pins' content (not their mtime): a fresh checkout with the same
+# pins reuses a ready environment.
+PINS := $(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
+STAMP := $(VENV)/.installed-$(PINS)
 IMPORTS := import torch, tensorflow, keras, nbgrader, nbclient, ot, sklearn
 # Two cores: one BLAS/torch thread per process is faster than oversubscription.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: setup grade check release test bench clean
+.PHONY: setup grade summary check release test bench clean
 
 setup: $(STAMP)
 
 # Idempotent: re-runs only when the pins change (a second `make setup` is instant).
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP):
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e .
 	$(BIN)/python -c "$(IMPORTS)" 2>/dev/null || $(BIN)/python -c "$(IMPORTS)"
+	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-# make grade [TP=tp1_gradient] [FROM=solutions] [OUT=grades]
+# make grade [TP=tp1_gradient] [FROM=solutions] [OUT=grades] [CACHE=.grader-cache]
 grade: setup
-	$(BIN)/python -m grader grade $(TP) $(if $(FROM),--from $(FROM)) $(if $(OUT),--out $(OUT))
+	$(BIN)/python -m grader grade $(TP) $(if $(FROM),--from $(FROM)) $(if $(OUT),--out $(OUT)) \
+	  $(if $(CACHE),--cache $(CACHE))
+
+summary: setup
+	$(BIN)/python -m grader summary $(wildcard grades/*/grades.json)
 
 check: setup
 	$(BIN)/python -m grader check $(TP)

@@ -19,13 +19,12 @@ def _submission(course, tp, source: Path | None) -> Path:
 
 
 def _gradable(course, names: list[str]):
-    tps = [course.tp(n) for n in names] if names else [
-        tp for tp in course.tps.values() if course.master(tp).exists()]
+    """The TPs to grade: those named (that are published), else every published TP."""
+    tps = [course.tp(n) for n in names] if names else list(course.tps.values())
     for tp in tps:
-        if not course.master(tp).exists():
-            raise SystemExit(f"{tp.name} : pas encore de notebook maître dans solutions/, "
-                             "rien à corriger")
-    return tps
+        if names and not course.master(tp).exists():
+            print(f"{tp.name} : TP pas encore publié, rien à corriger.")
+    return [tp for tp in tps if course.master(tp).exists()]
 
 
 def cmd_grade(args, hidden: bool = True) -> int:
@@ -34,20 +33,33 @@ def cmd_grade(args, hidden: bool = True) -> int:
     from .grading import grade_tp
     from .sandbox import namespaces_unavailable
 
+    from . import cache
+
     course = load_course(args.course)
     tps = _gradable(course, args.tp)
+    if not tps:
+        return EXIT_OK
     reason = namespaces_unavailable()
     if reason:
         print(f"Attention : bac à sable réduit ({reason}) — réseau non coupé, limites de "
               "ressources seulement.")
     out = Path(args.out).resolve() if getattr(args, "out", None) else None
     results = []
+    store = args.cache.resolve() if getattr(args, "cache", None) else None
     for tp in tps:
+        submission = _submission(course, tp, args.source)
+        k = cache.key(course, tp, submission) if store else None
+        if k and (hit := cache.load(store, tp, k)):
+            print(f"{tp.name} : notebook inchangé depuis une correction précédente, note réutilisée.")
+            results.append(hit)
+            continue
         print(f"Correction de {tp.name} …", flush=True)
-        results.append(grade_tp(
-            tp, _submission(course, tp, args.source), course.master(tp), course.folder(tp),
-            course.limits, hidden=hidden, seed=args.seed, feedback=out is not None,
-            protect=(out,) if out else ()))
+        result = grade_tp(tp, submission, course.master(tp), course.folder(tp), course.limits,
+                          hidden=hidden, seed=args.seed, feedback=out is not None,
+                          protect=tuple(p for p in (out, store) if p))
+        if k:
+            cache.store(store, k, result)
+        results.append(result)
     if out:
         report.write_all(results, out)
         print(f"Rapports : {out}/grades.json, junit.xml, feedback_<tp>.html")
@@ -59,16 +71,36 @@ def cmd_grade(args, hidden: bool = True) -> int:
     return EXIT_UNUSABLE if unusable else EXIT_OK
 
 
-def cmd_release(args) -> int:
+def cmd_summary(args) -> int:
+    """The table and grade line of several jobs' grades.json (the pipeline's last job)."""
+    import json
+
+    from . import report
     from .config import load_course
-    from .notebooks import starter_text
 
     course = load_course(args.course)
-    for tp in course.tps.values():
-        if course.master(tp).exists():
-            target = course.folder(tp) / tp.notebook_name
-            target.write_text(starter_text(course.master(tp)), encoding="utf-8")
-            print(f"{tp.name}/{tp.notebook_name} régénéré depuis solutions/{tp.notebook_name}")
+    results = []
+    for path in args.files:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        for name, tp_data in data["tps"].items():
+            results.append(report.tp_from_json(course.tp(name), tp_data))
+    if not results:
+        print("Aucun TP corrigé.")
+        return EXIT_OK
+    print(report.console(results))
+    return EXIT_OK
+
+
+def cmd_release(args) -> int:
+    from .config import load_course
+    from .release import build_template, write_starters
+
+    course = load_course(args.course)
+    for name in write_starters(course):
+        print(f"{name}/{name}.ipynb régénéré depuis solutions/{name}.ipynb")
+    if args.to:
+        build_template(course, args.to)
+        print(f"Dépôt modèle des étudiant·e·s créé : {args.to}")
     return EXIT_OK
 
 
@@ -87,10 +119,16 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--out", default="grades", help="dossier des rapports (défaut : grades/)")
     g.add_argument("--seed", type=int, default=None,
                    help="graine des cas cachés (défaut : tirée au hasard, notée dans grades.json)")
+    g.add_argument("--cache", type=Path, default=None,
+                   help="réutiliser la note d'un notebook inchangé (dossier de cache)")
+    s = sub.add_parser("summary", help="moyenne de plusieurs grades.json (dernier job CI)")
+    s.add_argument("files", nargs="*")
     c = sub.add_parser("check", help="auto-vérification rapide (tests publics seulement)")
     c.add_argument("tp", nargs=1)
     c.add_argument("--from", dest="source", type=Path, default=None)
-    sub.add_parser("release", help="régénérer les notebooks de départ depuis solutions/")
+    r = sub.add_parser("release", help="régénérer les notebooks de départ depuis solutions/")
+    r.add_argument("--to", type=Path, default=None,
+                   help="créer aussi le dépôt git modèle des étudiant·e·s dans ce dossier")
     args = parser.parse_args(argv)
     try:
         if args.command == "grade":
@@ -98,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             args.seed, args.out = None, None
             return cmd_grade(args, hidden=False)
+        if args.command == "summary":
+            return cmd_summary(args)
         return cmd_release(args)
     except (KeyError, SystemExit) as exc:
         if isinstance(exc, SystemExit) and not isinstance(exc.code, str):

@@ -46,10 +46,18 @@ class Course:
     tps: dict[str, TP]
     limits: Limits
     late_policy: dict
+    # Where the masters are: `solutions` for instructors; a student repository carries public
+    # masters instead (test cells without hidden tests, no solutions).
+    masters: str = "solutions"
 
     @property
     def masters_dir(self) -> Path:
-        return self.root / "solutions"
+        return self.root / self.masters
+
+    @property
+    def work_dir(self) -> Path:
+        """Instructors' working data: collected submissions, gradebook, exports (not in git)."""
+        return self.root / "var"
 
     def master(self, tp: TP) -> Path:
         return self.masters_dir / tp.notebook_name
@@ -80,4 +88,5 @@ def load_course(path: Path = ROOT / "course.toml") -> Course:
         name: TP(name=name, title=t["title"], weight=float(t["weight"]), deadline=t["deadline"])
         for name, t in data["tp"].items()
     }
-    return Course(root=path.resolve().parent, name=c["name"], tps=tps, limits=limits, late_policy=data.get("late_policy", {}))
+    return Course(root=path.resolve().parent, name=c["name"], tps=tps, limits=limits,
+                  late_policy=data.get("late_policy", {}), masters=c.get("masters", "solutions"))

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from .config import GRADE_SCALE
-from .grading import TPResult
+from .grading import CellResult, TPResult
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
@@ -52,29 +52,39 @@ def console(results: list[TPResult]) -> str:
     return "\n".join(lines)
 
 
+def tp_json(r: TPResult) -> dict:
+    return {
+        "title": r.tp.title,
+        "notebook": r.notebook,
+        "grade": round(r.grade, 4),
+        "score": r.score,
+        "max_score": r.max_score,
+        "weight": r.tp.weight,
+        "problem": r.problem,
+        "seed": r.seed,
+        "seconds": round(r.seconds, 2),
+        "cells": [
+            {"grade_id": c.grade_id, "points": c.points, "max": c.max_points,
+             "status": c.status, "message": c.message}
+            for c in r.cells
+        ],
+    }
+
+
+def tp_from_json(tp, data: dict, feedback_html: str | None = None) -> TPResult:
+    """A TPResult back from `tp_json` (cached results, summaries of several jobs)."""
+    return TPResult(
+        tp=tp, notebook=data["notebook"], problem=data["problem"], seed=data["seed"],
+        seconds=data["seconds"], feedback_html=feedback_html,
+        cells=[CellResult(c["grade_id"], c["max"], c["points"], c["status"], c["message"])
+               for c in data["cells"]])
+
+
 def as_json(results: list[TPResult]) -> dict:
     return {
         "grade": round(mean_grade(results), 4),
         "scale": GRADE_SCALE,
-        "tps": {
-            r.tp.name: {
-                "title": r.tp.title,
-                "notebook": r.notebook,
-                "grade": round(r.grade, 4),
-                "score": r.score,
-                "max_score": r.max_score,
-                "weight": r.tp.weight,
-                "problem": r.problem,
-                "seed": r.seed,
-                "seconds": round(r.seconds, 2),
-                "cells": [
-                    {"grade_id": c.grade_id, "points": c.points, "max": c.max_points,
-                     "status": c.status, "message": c.message}
-                    for c in r.cells
-                ],
-            }
-            for r in results
-        },
+        "tps": {r.tp.name: tp_json(r) for r in results},
     }
 
 

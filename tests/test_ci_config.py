@@ -21,6 +21,7 @@ def test_gitlab_ci_matches_schema():
 def test_coverage_regex_reads_the_percentage_of_the_grade_line():
     ci = yaml.safe_load((ROOT / ".gitlab-ci.yml").read_text())
     pattern = ci["grade"]["coverage"].strip("/")
+    assert ci["note"]["coverage"] == ci["grade"]["coverage"]
     log = "Note de la cellule : 3\n" + grade_line(13.5) + "\n"
     matches = re.findall(pattern, log, re.M)
     assert matches == ["67.50"]
