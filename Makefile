@@ -10,7 +10,7 @@ IMPORTS := import torch, tensorflow, keras, nbgrader, nbclient, ot, sklearn
 # Two cores: one BLAS/torch thread per process is faster than oversubscription.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: setup grade summary check release test bench clean
+.PHONY: setup tools grade summary check release test bench clean
 
 setup: $(STAMP)
 
@@ -38,8 +38,15 @@ release: setup
 
 # The masters also run top to bottom under nbval (their kernels import the reference modules).
 TP_DIRS := $(subst $(eval) ,:,$(wildcard tp*_* projet_*))
-test: setup
+test: setup tools
 	PYTHONPATH=$(TP_DIRS) $(BIN)/python -m pytest
+
+# gitlab-ci-local runs the student pipeline in the tests (4.73.0: newer ones need Node 22).
+GITLAB_CI_LOCAL := .tools/node_modules/.bin/gitlab-ci-local
+tools: $(GITLAB_CI_LOCAL)
+$(GITLAB_CI_LOCAL):
+	command -v npm >/dev/null && npm install --silent --no-fund --no-audit --prefix .tools \
+	  gitlab-ci-local@4.73.0 || echo "npm absent : le test du pipeline étudiant sera sauté"
 
 bench: setup
 	$(BIN)/python scripts/bench.py

@@ -91,6 +91,47 @@ def cmd_summary(args) -> int:
     return EXIT_OK
 
 
+def cmd_instructor(args) -> int:
+    """collect, autograde, export, final, report: the grade of record."""
+    from . import official
+    from .collect import collect
+    from .config import load_course
+
+    course = load_course(args.course)
+    work = (args.work or course.work_dir).resolve()
+    if args.command == "collect":
+        tp = course.tp(args.tp)
+        subs = collect(course, tp, args.roster, work)
+        for s in subs:
+            state = s.problem or f"commit {s.commit[:8]} du {s.committed_at}" + (
+                f", {s.late_days} jour(s) de retard (−{s.penalty:g})" if s.late_days else "")
+            print(f"  {s.student:<16} {state}")
+        print(f"{sum(1 for s in subs if s.notebook)}/{len(subs)} notebooks collectés pour {tp.name}")
+        return EXIT_OK
+    if args.command == "autograde":
+        tp = course.tp(args.tp)
+        results = official.autograde(course, tp, work, args.db_url, args.jobs)
+        for student, r in sorted(results.items()):
+            print(f"  {student:<16} {r.grade:5.2f}/20" + (f"  ({r.problem})" if r.problem else ""))
+        print(f"{len(results)} copies de {tp.name} corrigées ; retours : "
+              f"{work / 'feedback' / tp.name}")
+        return EXIT_OK
+    if args.command == "export":
+        out = official.export(course, work, args.db_url, args.out or work / "notes_tp.csv")
+        print(f"Notes par TP : {out}")
+        return EXIT_OK
+    if args.command == "final":
+        out = args.out or work / "notes_module.csv"
+        rows, warnings = official.final(course, work, args.db_url, args.exam, out)
+        for w in warnings:
+            print(f"Attention : {w}")
+        print(f"Notes du module ({len(rows)} étudiant·e·s) : {out}")
+        return EXIT_OK
+    out = official.class_report(course, course.tp(args.tp), work, args.db_url)
+    print(f"Rapport de classe : {out}")
+    return EXIT_OK
+
+
 def cmd_release(args) -> int:
     from .config import load_course
     from .release import build_template, write_starters
@@ -129,6 +170,27 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("release", help="régénérer les notebooks de départ depuis solutions/")
     r.add_argument("--to", type=Path, default=None,
                    help="créer aussi le dépôt git modèle des étudiant·e·s dans ce dossier")
+    def instructor(name: str, help: str, tp: bool = True):
+        p = sub.add_parser(name, help=help)
+        if tp:
+            p.add_argument("--tp", required=True)
+        p.add_argument("--work", type=Path, default=None,
+                       help="dossier de travail des enseignants (défaut : var/ du cours)")
+        p.add_argument("--db-url", default=None,
+                       help="carnet de notes nbgrader (défaut : sqlite:///<work>/gradebook.db ; "
+                            "ou postgresql://...)")
+        return p
+
+    instructor("collect", "récupérer les notebooks à l'échéance (git)").add_argument(
+        "--roster", type=Path, required=True, help="CSV id,name,git_url")
+    instructor("autograde", "correction officielle des copies collectées").add_argument(
+        "--jobs", type=int, default=1, help="copies corrigées en parallèle")
+    instructor("export", "CSV des notes par TP", tp=False).add_argument(
+        "--out", type=Path, default=None)
+    f = instructor("final", "notes du module : ½ examen + ½ moyenne(TP + projet)", tp=False)
+    f.add_argument("--exam", type=Path, required=True, help="CSV id,examen")
+    f.add_argument("--out", type=Path, default=None)
+    instructor("report", "statistiques de la classe pour un TP (HTML)")
     args = parser.parse_args(argv)
     try:
         if args.command == "grade":
@@ -138,7 +200,9 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_grade(args, hidden=False)
         if args.command == "summary":
             return cmd_summary(args)
-        return cmd_release(args)
+        if args.command == "release":
+            return cmd_release(args)
+        return cmd_instructor(args)
     except (KeyError, SystemExit) as exc:
         if isinstance(exc, SystemExit) and not isinstance(exc.code, str):
             raise

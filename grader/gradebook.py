@@ -48,6 +48,16 @@ def _copy(nb):
     return nbformat.from_dict(json.loads(json.dumps(nb)))
 
 
+def _shorten_test_tracebacks(nb) -> None:
+    """IPython tracebacks quote the failing cell's source, hidden tests included: in test
+    cells, keep only the exception's line (the French diagnostic)."""
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    out["traceback"] = [f"{out.get('ename', '')}: {out.get('evalue', '')}"]
+
+
 class GradebookSession:
     """One (assignment, notebook, student) in an nbgrader gradebook at `db_url`."""
 
@@ -72,14 +82,37 @@ class GradebookSession:
         self.source = assignment_source(master)
         SaveCells(config=self.config).preprocess(self.source, self.resources)
 
+    def save_master_once(self, master_path: Path) -> None:
+        """Record the master in a lasting gradebook (a no-op when it is already there as is;
+        nbgrader refuses a changed set of cells once submissions exist)."""
+        self.save_master(nbformat.read(master_path, as_version=4))
+
+    def _ensure_submission(self, gb: Gradebook, student_name: str = "") -> None:
+        first, _, last = student_name.partition(" ")
+        gb.update_or_create_student(self.student, first_name=first or None,
+                                    last_name=last or None)
+        try:
+            gb.find_submission(self.assignment, self.student)
+        except MissingEntry:
+            gb.add_submission(self.assignment, self.student)
+
+    def record_submission(self, scores: dict[str, float], late_penalty: float = 0.0,
+                          student_name: str = "") -> None:
+        """Official record of one student: the judge's points as auto-scores (cells without a
+        score get 0: nothing to grade), the late penalty (points /20) as nbgrader's."""
+        with Gradebook(self.db_url) as gb:
+            self._ensure_submission(gb, student_name)
+            nb = gb.find_submission_notebook(self.notebook, self.assignment, self.student)
+            for grade in nb.grades:
+                grade.auto_score = float(scores.get(grade.name, 0.0))
+                grade.needs_manual_grade = grade.manual_score is not None
+            nb.late_submission_penalty = (late_penalty * nb.max_score / 20.0) or None
+            gb.db.commit()
+
     def restore(self, submission):
         """The submission with outputs cleared and grade cells restored from the master."""
         with Gradebook(self.db_url) as gb:
-            gb.update_or_create_student(self.student)
-            try:
-                gb.find_submission(self.assignment, self.student)
-            except MissingEntry:
-                gb.add_submission(self.assignment, self.student)
+            self._ensure_submission(gb)
         nb, res = _copy(submission), self.resources
         self._reset_identities(nb)
         for pre in (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells):
@@ -102,15 +135,6 @@ class GradebookSession:
             else:
                 del cell.metadata["nbgrader"]
 
-    def record(self, scores: dict[str, float]) -> None:
-        """The judge's points as nbgrader auto-scores (a manual score, if any, still wins)."""
-        with Gradebook(self.db_url) as gb:
-            for grade_id, points in scores.items():
-                grade = gb.find_grade(grade_id, self.notebook, self.assignment, self.student)
-                grade.auto_score = points
-                grade.needs_manual_grade = grade.manual_score is not None
-            gb.db.commit()
-
     def feedback_html(self, graded_nb) -> str:
         cfg = Config()
         cfg.HTMLExporter.template_name = "feedback_fr"
@@ -119,6 +143,7 @@ class GradebookSession:
             Path(nbgrader.__file__).parent / "server_extensions/formgrader/static/node_modules"
             / "bootstrap/dist/css")]
         nb, res = _copy(graded_nb), self.resources
+        _shorten_test_tracebacks(nb)
         cfg.ClearHiddenTests.enforce_metadata = False  # a student's stray marker must not crash
         for pre in (GetGrades, ClearHiddenTests):
             nb, res = pre(config=cfg).preprocess(nb, res)

@@ -52,6 +52,7 @@ class TPResult:
     seed: int | None = None
     seconds: float = 0.0
     feedback_html: str | None = None
+    graded_nb: dict | None = None  # the executed notebook with the judge's verdicts
 
     @property
     def score(self) -> float:
@@ -208,7 +209,8 @@ def grade_tp(tp: TP, submission: Path, master: Path, reference_dir: Path, limits
         run_dir.mkdir()
         Execution(nb, sandbox, run_dir, after_cell=judge).run()
 
-        book.record({c.grade_id: c.points for c in result.cells})
+        book.record_submission({c.grade_id: c.points for c in result.cells})
+        result.graded_nb = nb
         if feedback:
             result.feedback_html = book.feedback_html(nb)
     finally:

@@ -20,7 +20,7 @@ from .notebooks import starter_text
 PUBLIC_MASTERS = ".grader/masters"
 TEMPLATES = Path(__file__).parent / "templates"
 # Files of the course repository that a student repository gets as they are.
-SHARED_FILES = ("pyproject.toml", "requirements.lock", "Makefile", ".gitlab-ci.yml")
+SHARED_FILES = ("pyproject.toml", "requirements.lock", "Makefile")
 GITIGNORE = ".venv/\ngrades/\n.grader-cache/\n__pycache__/\n*.egg-info/\n.ipynb_checkpoints/\n"
 
 
@@ -41,6 +41,15 @@ def _ignore_in_tp_folder(directory: str, names: list[str]) -> list[str]:
             or n.endswith(".pyc")]
 
 
+MATRIX_LINE = re.compile(r"(?m)^(\s*- TP: )\[.*\]$")
+
+
+def pipeline_text(course: Course) -> str:
+    """The student pipeline with one grading job per TP of the course."""
+    text = (course.root / ".gitlab-ci.yml").read_text(encoding="utf-8")
+    return MATRIX_LINE.sub(lambda m: m.group(1) + "[" + ", ".join(course.tps) + "]", text, 1)
+
+
 def student_course_toml(course: Course) -> str:
     text = (course.root / "course.toml").read_text(encoding="utf-8")
     return re.sub(r"(?m)^\[course\]\n", f'[course]\nmasters = "{PUBLIC_MASTERS}"\n', text, count=1)
@@ -52,7 +61,8 @@ def build_template(course: Course, target: Path) -> None:
         raise SystemExit(f"{target} existe déjà et n'est pas vide")
     target.mkdir(parents=True, exist_ok=True)
     for name in SHARED_FILES:
-        shutil.copy2(course.root / name, target / name)
+        shutil.copy2(ROOT / name, target / name)
+    (target / ".gitlab-ci.yml").write_text(pipeline_text(course), encoding="utf-8")
     (target / "course.toml").write_text(student_course_toml(course), encoding="utf-8")
     (target / "README.md").write_text(
         (TEMPLATES / "README_etudiant.md").read_text(encoding="utf-8"), encoding="utf-8")

@@ -45,6 +45,47 @@ def prepend(nb, source: str):
     return nb
 
 
+TOY_COURSE = """
+[course]
+name = "Cours de test"
+cell_timeout_s = 5
+notebook_timeout_s = 60
+memory_limit_gb = 8
+file_size_limit_mb = 50
+max_processes = 1024
+
+[tp.toy]
+title = "TP de test"
+weight = 1
+deadline = 2030-01-01T00:00:00+01:00
+
+[tp.toy2]
+title = "Second TP de test"
+weight = 3
+deadline = 2030-02-01T00:00:00+01:00
+
+[late_policy]
+mode = "penalty"
+points_per_day = 2.0
+"""
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A course directory with toy and toy2 (same content), masters and starters."""
+    root = tmp_path / "cours"
+    (root / "solutions").mkdir(parents=True)
+    (root / "course.toml").write_text(TOY_COURSE, encoding="utf-8")
+    for name in ("toy", "toy2"):
+        (root / name).mkdir()
+        ref = (TOY_REFERENCE / "toy_reference.py").read_text()
+        (root / name / f"{name}_reference.py").write_text(ref)
+        nb = master()
+        nb.cells[1].source = nb.cells[1].source.replace("toy_reference", f"{name}_reference")
+        nbformat.write(nb, root / "solutions" / f"{name}.ipynb")
+    return root
+
+
 WRONG = {  # plausible wrong answers for both toy exercises
     "carre_sol": "def carre(x):\n    return 2 * x",
     "moyenne_sol": "def moyenne_colonnes(m):\n    return m.sum(axis=0)",

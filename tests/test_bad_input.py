@@ -19,6 +19,15 @@ def test_master_scores_full_marks(grade):
     assert "Correcteur : 2/2" in r.feedback_html
 
 
+def test_failing_hidden_test_does_not_show_in_feedback(grade):
+    # right on the public 4x3 case only: the hidden check fails in the kernel, with a traceback
+    src = "def moyenne_colonnes(m):\n    return np.asarray(m).sum(axis=0) / 4"
+    r = grade(with_answer(master(), "moyenne_sol", src), feedback=True)
+    assert points(r) == {"carre": 2.0, "moyenne": 0.0}
+    assert "HIDDEN" not in r.feedback_html and "hidden=" not in r.feedback_html
+    assert "la moyenne par colonne est fausse" in r.feedback_html
+
+
 def test_starter_scores_zero_marked_to_complete(grade):
     r = grade(starter())
     assert points(r) == ZERO

@@ -25,3 +25,10 @@ def test_coverage_regex_reads_the_percentage_of_the_grade_line():
     log = "Note de la cellule : 3\n" + grade_line(13.5) + "\n"
     matches = re.findall(pattern, log, re.M)
     assert matches == ["67.50"]
+
+
+def test_pipeline_has_one_grading_job_per_tp_of_the_course():
+    from grader.config import load_course
+
+    ci = yaml.safe_load((ROOT / ".gitlab-ci.yml").read_text())
+    assert ci["grade"]["parallel"]["matrix"][0]["TP"] == list(load_course().tps)

@@ -1,0 +1,130 @@
+"""Collect the students' notebooks for one TP from their git repositories, at the deadline.
+
+For each student of the roster (CSV: id,name,git_url) the repository is cloned, or fetched if
+already there, with real git. The submission is the last commit that touched the TP's notebook:
+at or before the deadline with late policy "none" (later commits ignored); the last one whatever
+its date with "zero" (a late one is graded 0) or "penalty" (points per started day late).
+Commit times are git committer dates: a trusted time needs the server's push events.
+A student without a repository, a commit or a notebook is recorded with the reason (grade 0).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import subprocess
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .config import GRADE_SCALE, TP, Course
+
+
+@dataclass
+class Submission:
+    student: str
+    name: str
+    commit: str | None = None
+    committed_at: str | None = None  # ISO 8601
+    late_days: int = 0
+    penalty: float = 0.0  # points out of 20
+    problem: str | None = None  # why there is nothing to grade (French)
+    notebook: str | None = None  # path of the collected notebook
+
+
+def read_roster(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        if not row.get("id") or "git_url" not in row:
+            raise ValueError(f"{path} : colonnes attendues id,name,git_url")
+    return rows
+
+
+def _git(*args, cwd: Path | None = None) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else
+                           f"git {args[0]} a échoué")
+    return proc.stdout
+
+
+def _sync(url: str, repo: Path) -> None:
+    if (repo / "HEAD").exists():
+        _git("--git-dir", str(repo), "fetch", "--quiet", "--prune", "origin",
+             "+refs/heads/*:refs/heads/*")
+    else:
+        repo.parent.mkdir(parents=True, exist_ok=True)
+        _git("clone", "--quiet", "--mirror", url, str(repo))
+
+
+def late_penalty(policy: dict, late_days: int) -> float:
+    mode = policy.get("mode", "none")
+    if late_days <= 0 or mode == "none":
+        return 0.0
+    if mode == "zero":
+        return GRADE_SCALE
+    return min(GRADE_SCALE, float(policy.get("points_per_day", 0)) * late_days)
+
+
+def choose(commits: list[tuple[str, datetime]], deadline: datetime, policy: dict):
+    """The submitted commit among the notebook's commits (newest first): (hash, time) or None."""
+    if policy.get("mode", "none") == "none":
+        commits = [c for c in commits if c[1] <= deadline]
+    return commits[0] if commits else None
+
+
+def collect_one(course: Course, tp: TP, row: dict, work: Path) -> Submission:
+    sub = Submission(student=row["id"].strip(), name=row.get("name", "").strip())
+    repo = work / "repos" / f"{sub.student}.git"
+    path = f"{tp.name}/{tp.notebook_name}"
+    try:
+        _sync(row["git_url"].strip(), repo)
+        log = _git("--git-dir", str(repo), "log", "--format=%H %cI", "HEAD", "--", path)
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        sub.problem = f"dépôt inaccessible ou vide ({exc})"[:300]
+        return sub
+    commits = [(h, datetime.fromisoformat(t)) for h, t in
+               (line.split() for line in log.splitlines() if line.strip())]
+    chosen = choose(commits, tp.deadline, course.late_policy)
+    if chosen is None:
+        sub.problem = ("aucun commit du notebook avant l'échéance" if commits
+                       else f"aucun commit de {path}")
+        return sub
+    sub.commit, when = chosen[0], chosen[1]
+    sub.committed_at = when.isoformat()
+    if when > tp.deadline:
+        sub.late_days = math.ceil((when - tp.deadline).total_seconds() / 86400)
+        sub.penalty = late_penalty(course.late_policy, sub.late_days)
+    target = work / "collected" / tp.name / sub.student / tp.notebook_name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        blob = subprocess.run(["git", "--git-dir", str(repo), "show", f"{sub.commit}:{path}"],
+                              capture_output=True, timeout=120, check=True).stdout
+    except subprocess.CalledProcessError:
+        sub.problem = f"{path} absent du commit {sub.commit[:8]}"
+        return sub
+    target.write_bytes(blob)
+    sub.notebook = str(target)
+    return sub
+
+
+def manifest_path(work: Path, tp: TP) -> Path:
+    return work / "collected" / tp.name / "manifest.json"
+
+
+def collect(course: Course, tp: TP, roster: Path, work: Path) -> list[Submission]:
+    subs = [collect_one(course, tp, row, work) for row in read_roster(roster)]
+    path = manifest_path(work, tp)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([asdict(s) for s in subs], ensure_ascii=False, indent=2) + "\n",
+                    encoding="utf-8")
+    return subs
+
+
+def load_manifest(work: Path, tp: TP) -> list[Submission]:
+    path = manifest_path(work, tp)
+    if not path.exists():
+        raise SystemExit(f"{tp.name} : rien de collecté (lancez d'abord `grader collect`)")
+    return [Submission(**d) for d in json.loads(path.read_text(encoding="utf-8"))]

@@ -1,0 +1,212 @@
+"""A whole small course with real git repositories, from release to module grades.
+
+release -> students clone, answer, commit (good, partial, late, broken, and one without a
+repository) -> student pipeline (gitlab-ci-local) -> collect at the deadline -> autograde in
+parallel into SQLite and PostgreSQL gradebooks -> export -> final grades, compared with values
+computed by hand. Uses the small test course (tests/toy), so it runs in about a minute.
+"""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from conftest import master, with_answer
+from grader.config import ROOT, load_course
+from grader.release import build_template
+
+GCL = ROOT / ".tools" / "node_modules" / ".bin" / "gitlab-ci-local"
+ON_TIME = "2029-12-30T10:00:00+01:00"
+LATE = "2030-01-02T12:00:00+01:00"  # 1.5 days after the toy deadline: 2 started days
+
+
+def git(*args, cwd, date=None):
+    env = dict(os.environ, GIT_AUTHOR_NAME="Étudiant", GIT_AUTHOR_EMAIL="e@example.org",
+               GIT_COMMITTER_NAME="Étudiant", GIT_COMMITTER_EMAIL="e@example.org")
+    if date:
+        env.update(GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date)
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True,
+                          text=True).stdout
+
+
+def student_repo(tmp, template, sid, commits):
+    """A student's remote (bare) repository after `commits`: [(notebook text, date)]."""
+    remote = tmp / "remotes" / f"{sid}.git"
+    remote.parent.mkdir(exist_ok=True)
+    git("init", "-q", "--bare", "-b", "main", str(remote), cwd=tmp)
+    work = tmp / "clones" / sid
+    git("clone", "-q", str(template), str(work), cwd=tmp)
+    git("remote", "set-url", "origin", str(remote), cwd=work)
+    for text, date in commits:
+        (work / "toy" / "toy.ipynb").write_text(text, encoding="utf-8")
+        git("commit", "-q", "-am", "TP rendu", cwd=work, date=date)
+    git("push", "-q", "origin", "main", cwd=work)
+    return remote, work
+
+
+def nb_text(nb):
+    return nbformat.writes(nb)
+
+
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory):
+    """Release of the test course and five students' remotes, plus a roster."""
+    from conftest import TOY_COURSE, TOY_REFERENCE
+
+    tmp = tmp_path_factory.mktemp("classe")
+    root = tmp / "cours"
+    (root / "solutions").mkdir(parents=True)
+    (root / "course.toml").write_text(TOY_COURSE, encoding="utf-8")
+    for name in ("toy", "toy2"):
+        (root / name).mkdir()
+        (root / name / f"{name}_reference.py").write_text(
+            (TOY_REFERENCE / "toy_reference.py").read_text())
+        nb = master()
+        nb.cells[1].source = nb.cells[1].source.replace("toy_reference", f"{name}_reference")
+        nbformat.write(nb, root / "solutions" / f"{name}.ipynb")
+    (root / ".gitlab-ci.yml").write_text((ROOT / ".gitlab-ci.yml").read_text())
+    course = load_course(root / "course.toml")
+    template = tmp / "modele"
+    build_template(course, template)
+
+    good = nb_text(master())
+    partial = nb_text(with_answer(master(), "moyenne_sol",
+                                  "def moyenne_colonnes(m):\n    return m.sum(axis=0)"))
+    students = {
+        "alice": [(partial, ON_TIME), (good, ON_TIME)],  # good (last commit counts)
+        "bob": [(partial, ON_TIME)],  # partial: carre 2/5 -> 8/20
+        "chloe": [(partial, ON_TIME), (good, LATE)],  # late by 2 days: 20 - 2x2 = 16
+        "david": [('{"cells": [ pas du json', ON_TIME)],  # broken notebook
+    }
+    remotes = {sid: student_repo(tmp, template, sid, commits)
+               for sid, commits in students.items()}
+    roster = tmp / "roster.csv"
+    with open(roster, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "name", "git_url"])
+        for sid, (remote, _) in remotes.items():
+            w.writerow([sid, f"{sid.capitalize()} Martin", str(remote)])
+        w.writerow(["eve", "Eve Durand", str(tmp / "remotes" / "absent.git")])  # no repository
+    exam = tmp / "exam.csv"
+    exam.write_text("id,examen\nalice,14\nbob,10\nchloe,12\ndavid,8\n", encoding="utf-8")
+    return {"tmp": tmp, "root": root, "course": course, "roster": roster, "exam": exam,
+            "clones": {sid: w for sid, (_, w) in remotes.items()}, "template": template}
+
+
+def grader(c, *args):
+    proc = subprocess.run([sys.executable, "-m", "grader", "--course",
+                           str(c["root"] / "course.toml"), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return {r["id"]: r for r in csv.DictReader(f)}
+
+
+EXPECTED_TOY = {"alice": "20.00", "bob": "8.00", "chloe": "16.00", "david": "0.00", "eve": "0.00"}
+# ½ exam + ½ mean(graded TPs): only toy is graded (toy2 is not yet: left out, reported)
+EXPECTED_MODULE = {"alice": "17.00", "bob": "9.00", "chloe": "14.00", "david": "4.00", "eve": ""}
+
+
+def test_collect_autograde_export_final_sqlite(classroom):
+    c = classroom
+    work = c["tmp"] / "var"
+    out = grader(c, "collect", "--tp", "toy", "--roster", str(c["roster"]), "--work", str(work))
+    assert "4/5 notebooks collectés" in out
+    manifest = {s["student"]: s for s in
+                json.loads((work / "collected" / "toy" / "manifest.json").read_text())}
+    assert manifest["chloe"]["late_days"] == 2 and manifest["chloe"]["penalty"] == 4.0
+    assert manifest["eve"]["problem"].startswith("dépôt inaccessible")
+    assert manifest["alice"]["commit"] == git("rev-parse", "HEAD", cwd=c["clones"]["alice"]).strip()
+
+    grader(c, "autograde", "--tp", "toy", "--jobs", "2", "--work", str(work))
+    grader(c, "export", "--work", str(work), "--out", str(work / "notes.csv"))
+    rows = read_csv(work / "notes.csv")
+    assert {s: r["toy"] for s, r in rows.items()} == EXPECTED_TOY
+    assert "JSON valide" in rows["david"]["remarques"]
+    assert "retard" in rows["chloe"]["remarques"]
+    assert "toy2" not in rows["alice"]  # graded for nobody yet
+
+    out = grader(c, "final", "--exam", str(c["exam"]), "--work", str(work),
+                 "--out", str(work / "module.csv"))
+    assert "toy2 pas encore corrigé" in out and "eve : note d'examen manquante" in out
+    module = read_csv(work / "module.csv")
+    assert {s: r["note_module"] for s, r in module.items()} == EXPECTED_MODULE
+
+    feedback = work / "feedback" / "toy"
+    assert sorted(p.stem for p in feedback.glob("*.html")) == ["alice", "bob", "chloe"]
+    assert "HIDDEN" not in (feedback / "bob.html").read_text()
+
+    report = grader(c, "report", "--tp", "toy", "--work", str(work))
+    html = (work / "reports" / "toy.html").read_text()
+    assert html.count("data:image/png;base64") == 2 and "moyenne 8.80/20" in html
+
+
+def test_regrading_is_idempotent_and_keeps_manual_scores(classroom):
+    from nbgrader.api import Gradebook
+
+    c = classroom
+    work = c["tmp"] / "var"
+    url = f"sqlite:///{work / 'gradebook.db'}"
+    with Gradebook(url) as gb:
+        grade = gb.find_grade("moyenne", "toy", "toy", "bob")
+        grade.manual_score = 3.0  # an instructor gives bob the points by hand
+        gb.db.commit()
+    grader(c, "autograde", "--tp", "toy", "--work", str(work))
+    grader(c, "export", "--work", str(work), "--out", str(work / "notes2.csv"))
+    rows = read_csv(work / "notes2.csv")
+    assert rows["bob"]["toy"] == "20.00"
+    assert {s: r["toy"] for s, r in rows.items() if s != "bob"} == \
+        {s: v for s, v in EXPECTED_TOY.items() if s != "bob"}
+    with Gradebook(url) as gb:
+        assert len(gb.find_assignment("toy").submissions) == 5
+
+
+@pytest.mark.skipif(not os.environ.get("GRADER_TEST_DB_URL"),
+                    reason="no PostgreSQL server (.ci/run starts one and sets GRADER_TEST_DB_URL)")
+def test_autograde_into_postgresql(classroom):
+    import sqlalchemy
+
+    c = classroom
+    url = os.environ["GRADER_TEST_DB_URL"]
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as conn:  # a clean database for this run
+        conn.execute(sqlalchemy.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+    engine.dispose()
+    work = c["tmp"] / "var-pg"
+    grader(c, "collect", "--tp", "toy", "--roster", str(c["roster"]), "--work", str(work))
+    grader(c, "autograde", "--tp", "toy", "--jobs", "2", "--work", str(work), "--db-url", url)
+    grader(c, "export", "--work", str(work), "--db-url", url, "--out", str(work / "n.csv"))
+    assert {s: r["toy"] for s, r in read_csv(work / "n.csv").items()} == EXPECTED_TOY
+
+
+@pytest.mark.skipif(not GCL.exists() or not shutil.which("rsync"),
+                    reason="gitlab-ci-local 4.73.0 (make tools) and rsync needed")
+def test_student_pipeline_with_gitlab_ci_local(classroom):
+    c = classroom
+    repo = c["clones"]["alice"]
+
+    def pipeline():
+        proc = subprocess.run(
+            [str(GCL), "--force-shell-executor", "--variable", f"VENV={ROOT / '.venv'}",
+             "--no-color"], cwd=repo, capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        return proc.stdout
+
+    log = pipeline()
+    assert "Note : 20.00/20 (100.00 %)" in log
+    # GitLab's coverage of each job: the TP's grade; the summary job: the weighted mean
+    assert "grade: [toy]  100.00% coverage" in log and "grade: [toy2] 0.00% coverage" in log
+    assert "note          25.00% coverage" in log
+    artifacts = repo / ".gitlab-ci-local" / "artifacts"
+    assert list(artifacts.rglob("junit.xml")) and list(artifacts.rglob("feedback_toy.html"))
+    again = pipeline()
+    assert "note réutilisée" in again
