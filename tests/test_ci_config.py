@@ -5,16 +5,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from grader.config import ROOT
 from grader.report import grade_line
 
 
-def test_gitlab_ci_matches_schema():
+PIPELINES = [".gitlab-ci.yml", "ci/protected.gitlab-ci.yml"]
+
+
+@pytest.mark.parametrize("name", PIPELINES)
+def test_gitlab_ci_matches_schema(name):
     exe = Path(sys.executable).parent / "check-jsonschema"
-    proc = subprocess.run([str(exe), "--builtin-schema", "vendor.gitlab-ci",
-                           str(ROOT / ".gitlab-ci.yml")], capture_output=True, text=True)
+    proc = subprocess.run([str(exe), "--builtin-schema", "vendor.gitlab-ci", str(ROOT / name)],
+                          capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -27,8 +32,10 @@ def test_coverage_regex_reads_the_percentage_of_the_grade_line():
     assert matches == ["67.50"]
 
 
-def test_pipeline_has_one_grading_job_per_tp_of_the_course():
+@pytest.mark.parametrize("name", PIPELINES)
+def test_pipeline_has_one_grading_job_per_tp_of_the_course(name):
     from grader.config import load_course
 
-    ci = yaml.safe_load((ROOT / ".gitlab-ci.yml").read_text())
+    ci = yaml.safe_load((ROOT / name).read_text())
     assert ci["grade"]["parallel"]["matrix"][0]["TP"] == list(load_course().tps)
+    assert ci["note"]["coverage"] == ci["grade"]["coverage"]
