@@ -1,14 +1,19 @@
 """Grading time beside plain execution, measured side by side in one run (`make bench`).
 
-For each TP with a master: (a) plain nbclient execution of the master notebook in a fresh
-process, (b) `python -m grader grade TP --from solutions` in a fresh process (restore, sandbox,
-judge with hidden cases, gradebook, reports). Runs alternate, `--repeat` times; medians and
-their ratio are printed. Wall times on a shared 2-core machine are noisy: compare ratios.
+1. For each TP with a master: (a) plain nbclient execution of the master notebook in a fresh
+   process, (b) `python -m grader grade TP --from solutions` in a fresh process (restore,
+   sandbox, judge with hidden cases, gradebook, reports). Runs alternate, `--repeat` times;
+   medians and their ratio are printed.
+2. Official grading of 20 submissions of the first TP (half master, half starter) with
+   `autograde --jobs 1` and `--jobs 2`, and the re-grade of an unchanged notebook from the cache.
+Wall times on a shared 2-core machine are noisy: compare ratios taken in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
 import os
 import statistics
 import subprocess
@@ -44,6 +49,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("tp", nargs="*")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--submissions", type=int, default=20,
+                        help="copies pour la mesure d'autograde (0 : sauter)")
     args = parser.parse_args()
     course = load_course()
     tps = [course.tp(n) for n in args.tp] or [
@@ -61,6 +68,39 @@ def main() -> None:
                                      "--from", "solutions", "--out", out], env))
         p, g = statistics.median(plain), statistics.median(graded)
         print(f"{tp.name:<18} {p:>15.1f}s {g:>11.1f}s {g / p:>7.2f}")
+    if args.submissions:
+        official(course, tps[0], env, args.submissions)
+
+
+def official(course, tp, env, count: int) -> None:
+    """autograde of `count` submissions with 1 and 2 jobs; cached re-grade of one notebook."""
+    from grader.collect import Submission
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        starter = course.folder(tp) / tp.notebook_name
+        subs = []
+        for i in range(count):
+            nb = tmp / "nb" / f"e{i:02d}" / tp.notebook_name
+            nb.parent.mkdir(parents=True)
+            shutil.copy(course.master(tp) if i % 2 == 0 else starter, nb)
+            subs.append(Submission(student=f"e{i:02d}", name=f"Étudiant {i}", notebook=str(nb)))
+        times = {}
+        for jobs in (1, 2):
+            work = tmp / f"work{jobs}"
+            (work / "collected" / tp.name).mkdir(parents=True)
+            (work / "collected" / tp.name / "manifest.json").write_text(
+                json.dumps([s.__dict__ for s in subs]))
+            times[jobs] = timed([sys.executable, "-m", "grader", "autograde", "--tp", tp.name,
+                                 "--jobs", str(jobs), "--work", str(work)], env)
+        print(f"autograde de {count} copies de {tp.name} : --jobs 1 {times[1]:.0f} s, "
+              f"--jobs 2 {times[2]:.0f} s (ratio {times[1] / times[2]:.2f})")
+        cache = tmp / "cache"
+        grade = [sys.executable, "-m", "grader", "grade", tp.name, "--from", "solutions",
+                 "--out", str(tmp / "out"), "--cache", str(cache)]
+        first, again = timed(grade, env), timed(grade, env)
+        print(f"re-correction d'un notebook inchangé ({tp.name}) : {again:.1f} s depuis le "
+              f"cache, contre {first:.1f} s pour la correction ({first / again:.0f}× plus rapide)")
 
 
 if __name__ == "__main__":
