@@ -129,7 +129,7 @@ class Judge:
             finally:
                 path.unlink(missing_ok=True)
             result.status, result.message = proto.judge(chk, cases, _answer(outputs, grade_id))
-            if result.status == proto.ERROR and not outputs:
+            if result.status == proto.ERROR and _interrupted(outputs):
                 result.message = "pas de réponse dans le temps imparti (boucle infinie ?)"
         finally:
             result.points = result.max_points if result.status == proto.PASSED else 0.0
@@ -146,6 +146,11 @@ def _answer(outputs: list, grade_id: str):
     return payloads
 
 
+def _interrupted(outputs: list) -> bool:
+    """The evaluation was stopped by the cell timeout (or never answered)."""
+    return not outputs or any(o.get("ename") == "KeyboardInterrupt" for o in outputs)
+
+
 def _verdict_output(result: CellResult):
     """The judge's verdict, shown under the test cell in the feedback."""
     ok = result.status == proto.PASSED
@@ -160,7 +165,7 @@ def _verdict_output(result: CellResult):
 
 def grade_tp(tp: TP, submission: Path, master: Path, reference_dir: Path, limits: Limits, *,
              hidden: bool = True, seed: int | None = None, feedback: bool = True,
-             db_url: str | None = None, student: str = "etudiant",
+             student: str = "etudiant",
              protect: tuple[Path, ...] = ()) -> TPResult:
     """Grade `submission` (a student's notebook) against `master` (with its hidden tests).
 
@@ -189,7 +194,7 @@ def grade_tp(tp: TP, submission: Path, master: Path, reference_dir: Path, limits
     private = Path(tempfile.mkdtemp())  # gradebook, inputs in waiting: hidden from the kernel
     box = Path(tempfile.mkdtemp())  # what the kernel sees
     try:
-        book = GradebookSession(db_url or f"sqlite:///{private}/gradebook.db", tp.name, student)
+        book = GradebookSession(f"sqlite:///{private}/gradebook.db", tp.name, student)
         book.save_master(master_nb)
         nb = book.restore(submitted)
         static = {c.grade_id: msg for c in result.cells

@@ -106,6 +106,7 @@ def test_infinite_loop_inside_an_answer_gets_zero_for_it(grade):
     src = "def carre(x):\n    while True:\n        pass"
     r = grade(with_answer(master(), "carre_sol", src))
     assert points(r) == {"carre": 0.0, "moyenne": 3.0}, dump(r)
+    assert "boucle infinie" in r.cells[0].message
 
 
 def test_sys_exit_does_not_stop_grading(grade):
