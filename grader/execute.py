@@ -60,6 +60,12 @@ def _note(text: str) -> nbformat.NotebookNode:
     return nbformat.v4.new_output("error", ename="Correcteur", evalue=text, traceback=[text])
 
 
+def _skip(cells, reason: str) -> None:
+    for cell in cells:
+        if cell.cell_type == "code":
+            cell.outputs = [_note(f"Non exécutée : {reason}.")]
+
+
 def cap_outputs(cell: nbformat.NotebookNode, limit: int = MAX_OUTPUT_CHARS) -> None:
     """Truncate huge outputs (a student printing 50 MB) so reports stay readable."""
     total = 0
@@ -164,12 +170,8 @@ class Execution:
                                                   cwd=str(self.sandbox.root / "work")):
                         while i < len(cells):
                             if time.monotonic() > deadline:
-                                for cell in cells[i:]:
-                                    if cell.cell_type == "code":
-                                        cell.outputs = [_note(
-                                            "Non exécutée : le temps total alloué au notebook "
-                                            f"({self.limits.notebook_timeout_s:.0f} s) est dépassé.")]
-                                return
+                                return _skip(cells[i:], "le temps total alloué au notebook "
+                                             f"({self.limits.notebook_timeout_s:.0f} s) est dépassé")
                             self._run_cell(cells[i], i)
                             i += 1
                 except DeadKernelError:
@@ -182,10 +184,7 @@ class Execution:
                     i += 1
                     self.restarts += 1
                     if self.restarts > MAX_RESTARTS:
-                        for cell in cells[i:]:
-                            if cell.cell_type == "code":
-                                cell.outputs = [_note("Non exécutée : trop d'arrêts du noyau.")]
-                        return
+                        return _skip(cells[i:], "trop d'arrêts du noyau")
         finally:
             log.close()
 
