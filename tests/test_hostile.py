@@ -215,3 +215,17 @@ def test_judge_only_fields_never_reach_the_kernel(tmp_path):
     seen = load_cases(tmp_path / "c.npz")
     assert set(seen[0]) == {"x", "n"} and seen[0]["n"] == 4
     assert set(roundtrip(cases)[0]) == {"x", "n"}
+
+
+def test_protected_paths_are_invisible_to_the_kernel(grade, tmp_path):
+    # official grading protects the instructors' work dir (gradebook, other submissions)
+    private = tmp_path / "var"
+    (private / "collected").mkdir(parents=True)
+    (private / "gradebook.db").write_text("secret-gradebook")
+    src = (f"import os\n"
+           f"try:\n    SEEN = os.listdir({str(private)!r})\n"
+           f"except OSError:\n    SEEN = []\n"
+           "def carre(x):\n    return np.asarray(x) ** 2 if SEEN else 2 * np.asarray(x)")
+    r = grade(with_answer(master(), "carre_sol", src), protect=(private,))
+    assert points(r)["carre"] == 0.0, dump(r)
+    assert (private / "gradebook.db").read_text() == "secret-gradebook"
