@@ -31,12 +31,13 @@ def _rng(rng):
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
-def _lineairement_separable(X, y) -> bool:
-    """True when some (w, b) gives y_i (w.x_i + b) >= 1 for all i (a linear program)."""
+def _linearly_separable(X, y, bias=True) -> bool:
+    """True when some (w, b) gives (2 y_i - 1)(w.x_i + b) >= 1 for all i (a linear program);
+    with bias=False, only hyperplanes through the origin (b = 0) are allowed."""
     from scipy.optimize import linprog
 
     s = 2.0 * np.asarray(y, dtype=float) - 1.0
-    Xt = np.column_stack([X, np.ones(len(X))])
+    Xt = np.column_stack([X, np.ones(len(X))]) if bias else np.asarray(X, dtype=float)
     res = linprog(np.zeros(Xt.shape[1]), A_ub=-(s[:, None] * Xt), b_ub=-np.ones(len(X)),
                   bounds=[(None, None)] * Xt.shape[1], method="highs")
     return res.status == 0
@@ -53,17 +54,17 @@ def arbres_malades(n=40, separable=True, rng=None):
     rng = _rng(rng)
     while True:
         branches = rng.integers(0, 16, size=4 * n).astype(float)
-        hauteur = np.round(rng.uniform(2.0, 20.0, size=4 * n), 1)
-        s = branches - 0.5 * hauteur - 1.0
+        height = np.round(rng.uniform(2.0, 20.0, size=4 * n), 1)
+        s = branches - 0.5 * height - 1.0
         if separable:
             keep = np.abs(s) >= 0.75
-            branches, hauteur, s = branches[keep][:n], hauteur[keep][:n], s[keep][:n]
+            branches, height, s = branches[keep][:n], height[keep][:n], s[keep][:n]
             y = (s > 0).astype(int)
         else:
-            branches, hauteur, s = branches[:n], hauteur[:n], s[:n]
+            branches, height, s = branches[:n], height[:n], s[:n]
             y = (s + rng.normal(0.0, 1.5, size=n) > 0).astype(int)
-        X = np.column_stack([branches, hauteur])
-        if len(y) == n and 0 < y.sum() < n and (separable or not _lineairement_separable(X, y)):
+        X = np.column_stack([branches, height])
+        if len(y) == n and 0 < y.sum() < n and (separable or not _linearly_separable(X, y)):
             return X, y
 
 
@@ -72,7 +73,8 @@ def donnees_regression(n=60, p=1, bruit=0.5, rng=None):
     (not centred: the bias matters and the problem is a little ill-conditioned)."""
     rng = _rng(rng)
     X = rng.uniform(0.0, 3.0, size=(n, p))
-    theta_vrai = np.concatenate([[2.0], [1.5, -1.0, 0.5, 2.0, -0.5][:p], rng.normal(size=max(0, p - 5))])
+    theta_vrai = np.concatenate([[2.0], [1.5, -1.0, 0.5, 2.0, -0.5][:p],
+                                 rng.normal(size=max(0, p - 5))])
     y = theta_vrai[0] + X @ theta_vrai[1:] + bruit * rng.normal(size=n)
     return X, y
 
@@ -182,6 +184,25 @@ def _quiet(fn):
     return wrapper
 
 
+def _guarded(verdict):
+    """A verdict that never crashes the judge on strange data: NumPy warnings silenced, and any
+    error other than the diagnostic itself turned into a failed check with a French message."""
+
+    @functools.wraps(verdict)
+    def wrapper(case, answer):
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return verdict(case, answer)
+        except AssertionError:
+            raise
+        except Exception as exc:  # malformed or absurd answer (shapes, overflow, ...)
+            raise AssertionError(f"réponse inexploitable ({type(exc).__name__}) : vérifiez les "
+                                 "formes et les valeurs renvoyées") from None
+
+    return wrapper
+
+
 def _unpack(result, k):
     """The student's result as a k-tuple, or None when it is not one."""
     if isinstance(result, (str, bytes, dict)):
@@ -250,9 +271,13 @@ def _with_ones(X):
 
 
 def _mse(y, pred):
+    """Mean squared error through scikit-learn's metric (inf when the prediction overflowed)."""
     from sklearn.metrics import mean_squared_error
 
-    return float(mean_squared_error(np.asarray(y, dtype=float), np.asarray(pred, dtype=float)))
+    pred = np.asarray(pred, dtype=float)
+    if not np.all(np.isfinite(pred)):
+        return float("inf")
+    return float(mean_squared_error(np.asarray(y, dtype=float), pred))
 
 
 def _cost(X, y, theta):
@@ -398,37 +423,50 @@ def _verdict_etape(case, answer):
 
 CHECKS.add(Check(
     name="etape_perceptron", targets=("etape_perceptron",), cases=_cases_etape,
-    evaluate=_eval_etape, verdict=_verdict_etape, numpy_only=True,
+    evaluate=_eval_etape, verdict=_guarded(_verdict_etape), numpy_only=True,
     doc="Une mise à jour du perceptron : exemples bien/mal classés, cas w·x + b = 0, biais, "
         "signe de y − f(x), taux α."))
 
 
 def _separable_generic(rng, n, p):
-    """Linearly separable data in R^p with a margin (hidden cases: not only the trees)."""
-    w = rng.normal(size=p)
-    w /= np.linalg.norm(w)
-    b = rng.uniform(-1.0, 1.0)
-    X = np.empty((0, p))
-    while len(X) < n:
-        cand = rng.uniform(-3.0, 3.0, size=(4 * n, p))
-        X = np.vstack([X, cand[np.abs(cand @ w + b) >= 0.5]])
-    X = X[:n]
-    y = (X @ w + b > 0).astype(int)
-    if 0 < y.sum() < n:
-        return X, y
-    return _separable_generic(rng, n, p)
+    """Linearly separable data in R^p with a margin, that no hyperplane through the origin
+    separates (a forgotten bias cannot reach 0 errors)."""
+    while True:
+        w = rng.normal(size=p)
+        w /= np.linalg.norm(w)
+        b = rng.choice([-1.0, 1.0]) * rng.uniform(1.0, 2.0)
+        X = rng.uniform(-3.0, 3.0, size=(8 * n, p))
+        X = X[np.abs(X @ w + b) >= 0.5][:n]
+        y = (X @ w + b > 0).astype(int)
+        if len(y) == n and 0 < y.sum() < n and not _linearly_separable(X, y, bias=False):
+            return X, y
+
+
+def _threshold_1d(rng, n):
+    """One feature, label 1 above a threshold t in [1.5, 3] (margin 0.3): needs the bias."""
+    t = rng.uniform(1.5, 3.0)
+    while True:
+        x = rng.uniform(0.0, 5.0, size=4 * n)
+        x = x[np.abs(x - t) >= 0.3][:n]
+        y = (x > t).astype(int)
+        if len(y) == n and 0 < y.sum() < n:
+            return x[:, None], y
 
 
 def _cases_entrainer(rng, hidden):
     if not hidden:
         X, y = arbres_malades(30, separable=True, rng=rng)
-        return [{"X": X, "y": y, "alpha": 1.0, "n_epochs_max": 1000, "separable": 1}]
+        X1, y1 = _threshold_1d(rng, 20)
+        return [{"X": X, "y": y, "alpha": 1.0, "n_epochs_max": 1000, "separable": 1},
+                {"X": X1, "y": y1, "alpha": 0.5, "n_epochs_max": 1000, "separable": 1}]
     X1, y1 = arbres_malades(int(rng.integers(15, 50)), separable=True, rng=rng)
     X2, y2 = _separable_generic(rng, int(rng.integers(20, 40)), 3)
-    X3, y3 = arbres_malades(int(rng.integers(20, 40)), separable=False, rng=rng)
+    X3, y3 = _threshold_1d(rng, int(rng.integers(10, 30)))
+    X4, y4 = arbres_malades(int(rng.integers(20, 40)), separable=False, rng=rng)
     return [{"X": X1, "y": y1, "alpha": 0.1, "n_epochs_max": 1000, "separable": 1},
             {"X": X2, "y": y2, "alpha": 0.5, "n_epochs_max": 1000, "separable": 1},
-            {"X": X3, "y": y3, "alpha": 1.0, "n_epochs_max": int(rng.integers(8, 16)),
+            {"X": X3, "y": y3, "alpha": 2.0, "n_epochs_max": 1000, "separable": 1},
+            {"X": X4, "y": y4, "alpha": 1.0, "n_epochs_max": int(rng.integers(8, 16)),
              "separable": 0}]
 
 
@@ -461,9 +499,11 @@ def _verdict_entrainer(case, answer):
         if mistakes:
             hint = ""
             if len(err) == 1:
-                hint = " Vous ne faites qu'une époque : il faut reparcourir les données tant qu'il reste des erreurs."
+                hint = (" Vous ne faites qu'une époque : il faut reparcourir les données tant "
+                        "qu'il reste des erreurs.")
             elif b == 0:
-                hint = " Le biais b vaut 0 : l'avez-vous mis à jour ?"
+                hint = (" Le biais b vaut 0 : l'avez-vous mis à jour ? Ces données ne sont pas "
+                        "séparables par une frontière passant par l'origine.")
             raise AssertionError(
                 f"les poids renvoyés classent mal {mistakes} des {n} exemples d'apprentissage, "
                 "alors que les données sont linéairement séparables : le perceptron doit "
@@ -488,7 +528,7 @@ def _verdict_entrainer(case, answer):
 
 CHECKS.add(Check(
     name="entrainer_perceptron", targets=("entrainer_perceptron",), cases=_cases_entrainer,
-    evaluate=_eval_entrainer, verdict=_verdict_entrainer, numpy_only=True,
+    evaluate=_eval_entrainer, verdict=_guarded(_verdict_entrainer), numpy_only=True,
     doc="Entraînement complet : 0 erreur d'apprentissage (comptée par le correcteur) sur des "
         "données séparables, arrêt à la première époque sans erreur, n_epochs_max époques sur "
         "des données non séparables."))
@@ -544,7 +584,7 @@ def _verdict_cout(case, answer):
 
 CHECKS.add(Check(
     name="cout_mse", targets=("cout_mse",), cases=_cases_regression, evaluate=_eval_cout,
-    verdict=_verdict_cout, numpy_only=True,
+    verdict=_guarded(_verdict_cout), numpy_only=True,
     doc="Risque empirique 1/n Σ (h(x_i) − y_i)² comparé à sklearn.metrics.mean_squared_error."))
 
 
@@ -595,7 +635,7 @@ def _verdict_gradient(case, answer):
 
 CHECKS.add(Check(
     name="gradient_mse", targets=("gradient_mse",), cases=_cases_regression,
-    evaluate=_eval_gradient, verdict=_verdict_gradient, numpy_only=True,
+    evaluate=_eval_gradient, verdict=_guarded(_verdict_gradient), numpy_only=True,
     doc="Gradient 1/n Σ 2 (h(x_i) − y_i)(1, x_i) comparé aux différences finies centrées du "
         "correcteur ; diagnostics : facteur 2, 1/n, signe, biais."))
 
@@ -629,8 +669,11 @@ def _verdict_descente(case, answer):
     exp_theta, exp_hist = _gd_closed_form(X, y, pas, n_iter)
     if hist.ndim != 1 or len(hist) != n_iter + 1:
         extra = ""
-        if hist.ndim == 1 and len(hist) == n_iter:
-            extra = " (vous en renvoyez n_iter : il manque le coût initial)"
+        if hist.ndim == 1 and len(hist) == n_iter and n_iter > 0:
+            if np.isclose(hist[0], exp_hist[0], rtol=1e-6):
+                extra = " (vous en renvoyez n_iter : une mise à jour de moins ?)"
+            else:
+                extra = " (vous en renvoyez n_iter : il manque le coût initial)"
         raise AssertionError(f"historique : {n_iter + 1} valeurs attendues — le coût en theta "
                              "initial = 0, puis après chacune des n_iter mises à jour" + extra)
     ok_theta = _close(theta, exp_theta, 1e-6, 1e-9)
@@ -642,8 +685,8 @@ def _verdict_descente(case, answer):
                              f"initial = 0 (soit {exp_hist[0]:.6g}) ; partez bien de theta = 0")
     if not ok_theta:
         if _close(theta, _gd_closed_form(X, y, pas / 2, n_iter)[0], 1e-6, 1e-9):
-            raise AssertionError("theta correspond à un pas deux fois trop petit : facteur 2 oublié "
-                                 "dans le gradient ?")
+            raise AssertionError("theta correspond à un pas deux fois trop petit : facteur 2 "
+                                 "oublié dans le gradient ?")
         if _close(theta, _gd_closed_form(X, y, pas * len(y), n_iter)[0], 1e-6, 1e-9):
             raise AssertionError("theta correspond à un pas n fois trop grand : division par n "
                                  "oubliée dans le gradient ?")
@@ -651,6 +694,9 @@ def _verdict_descente(case, answer):
             if k >= 0 and _close(theta, _gd_closed_form(X, y, pas, k)[0], 1e-6, 1e-9):
                 raise AssertionError(f"theta correspond à {k} mises à jour au lieu de "
                                      f"n_iter = {n_iter} : décalage de 1 dans la boucle")
+        if _close(theta, _gd_closed_form(X, y, 1.0, n_iter)[0], 1e-6, 1e-9):
+            raise AssertionError("theta correspond à un pas de 1 : avez-vous oublié de multiplier "
+                                 "le gradient par le pas ?")
         if hist[-1] > hist[0]:
             raise AssertionError("le coût augmente : vous montez le long du gradient au lieu de le "
                                  "descendre (Θ ← Θ − λ∇C)")
@@ -668,7 +714,7 @@ def _verdict_descente(case, answer):
 
 CHECKS.add(Check(
     name="descente_gradient", targets=("descente_gradient",), cases=_cases_descente,
-    evaluate=_eval_descente, verdict=_verdict_descente, numpy_only=True,
+    evaluate=_eval_descente, verdict=_guarded(_verdict_descente), numpy_only=True,
     doc="Descente de gradient à pas fixe depuis theta = 0 : theta et historique comparés à la "
         "forme close des itérés sur un coût quadratique (moindres carrés + valeurs propres)."))
 
@@ -710,7 +756,7 @@ def _verdict_pas(case, answer):
 
 CHECKS.add(Check(
     name="pas_diverge", targets=("pas_diverge",), cases=_cases_pas, evaluate=_eval_pas,
-    verdict=_verdict_pas, numpy_only=True,
+    verdict=_guarded(_verdict_pas), numpy_only=True,
     doc="Divergence de la descente selon le pas, jugée par le seuil 2/L (L plus grande valeur "
         "propre de la hessienne) avec une marge de 15 %."))
 
@@ -740,7 +786,7 @@ def _verdict_mc(case, answer):
 
 CHECKS.add(Check(
     name="moindres_carres", targets=("moindres_carres",), cases=_cases_mc, evaluate=_eval_mc,
-    verdict=_verdict_mc, numpy_only=True,
+    verdict=_guarded(_verdict_mc), numpy_only=True,
     doc="Solution exacte des équations normales comparée à np.linalg.lstsq."))
 
 
@@ -812,9 +858,9 @@ def _verdict_gradnum(case, answer):
     if _is(r, -1.0, 1e-4):
         raise AssertionError(f"{where} : signe opposé — (f(θ + ε e_i) − f(θ − ε e_i)) / (2ε)")
     if _close(got, forward, tol, 1e-9) or _close(got, backward, tol, 1e-9):
-        raise AssertionError(f"{where} : vous calculez une différence décentrée (avant ou arrière), "
-                             "d'erreur O(ε) ; la différence centrée (f(θ + ε e_i) − f(θ − ε e_i)) / "
-                             "(2ε) a une erreur O(ε²)")
+        raise AssertionError(f"{where} : vous calculez une différence décentrée (avant ou "
+                             "arrière), d'erreur O(ε) ; la différence centrée "
+                             "(f(θ + ε e_i) − f(θ − ε e_i)) / (2ε) a une erreur O(ε²)")
     if p > 1 and np.ptp(got) <= 1e-9 * max(1.0, np.max(np.abs(got))) and np.ptp(centred) > 1e-6:
         raise AssertionError(f"{where} : toutes les composantes sont égales — perturbez une seule "
                              "coordonnée à la fois (θ + ε e_i, e_i le i-ème vecteur de base)")
@@ -828,7 +874,7 @@ def _verdict_gradnum(case, answer):
 
 CHECKS.add(Check(
     name="gradient_numerique", targets=("gradient_numerique",), cases=_cases_gradnum,
-    evaluate=_eval_gradnum, verdict=_verdict_gradnum, numpy_only=True,
+    evaluate=_eval_gradnum, verdict=_guarded(_verdict_gradnum), numpy_only=True,
     doc="Différences finies centrées comparées à leurs valeurs analytiques (cubique, sinus, "
         "quadratique) : rejette les différences avant/arrière, le /ε, la perturbation de "
         "toutes les coordonnées à la fois, la modification de theta."))
@@ -905,14 +951,15 @@ def _verdict_backprop(case, answer):
     dims = (f"(n = {n}, p = {case['X'].shape[1]}, h = {case['W1'].shape[0]}, "
             f"q = {case['W2'].shape[0]}, activation {act})")
     for k in ("W1", "W2"):
-        if not ok[k] and got[k].shape[0] == got[k].shape[1] and _close(got[k].T, exp[k], 1e-6, 1e-9):
+        square = got[k].shape[0] == got[k].shape[1]
+        if not ok[k] and square and _close(got[k].T, exp[k], 1e-6, 1e-9):
             raise AssertionError(f"d{k} est transposée {dims} : elle doit avoir la forme de {k}")
     flat_got = np.concatenate([got[k].ravel() for k in ("W1", "b1", "W2", "b2")])
     flat_exp = np.concatenate([exp[k].ravel() for k in ("W1", "b1", "W2", "b2")])
     r = _ratio(flat_got, flat_exp)
     if _is(r, 0.5):
-        raise AssertionError(f"tous les gradients sont 2 fois trop petits {dims} : avez-vous oublié "
-                             "le facteur 2 de ∂C/∂a = 2(a − y) ?")
+        raise AssertionError(f"tous les gradients sont 2 fois trop petits {dims} : avez-vous "
+                             "oublié le facteur 2 de ∂C/∂a = 2(a − y) ?")
     if n > 1 and _is(r, float(n)):
         raise AssertionError(f"tous les gradients sont n = {n} fois trop grands {dims} : division "
                              "par n manquante (le gradient est la moyenne sur les exemples)")
@@ -921,8 +968,8 @@ def _verdict_backprop(case, answer):
     if n > 1 and _is(r, n / 2):
         raise AssertionError(f"facteur 2 et division par n manquants {dims}")
     if ok["W2"] and ok["b2"]:
-        variants = {"sans_derivee": f"oubli de {'σ′' if act == 'sigmoide' else 'relu′'}(z1) : "
-                                    "∂C/∂z1 = (∂C/∂a1) ⊙ σ′(z1)",
+        d = "σ′" if act == "sigmoide" else "relu′"
+        variants = {"sans_derivee": f"oubli de {d}(z1) : ∂C/∂z1 = (∂C/∂a1) ⊙ {d}(z1)",
                     "derivee_en_a": "σ′ évaluée en a1 = σ(z1) au lieu de z1 : σ′(z1) = "
                                     "σ(z1)(1 − σ(z1)) = a1(1 − a1)"}
         for mode, msg in variants.items():
@@ -942,7 +989,7 @@ def _verdict_backprop(case, answer):
 for _act, _pts in (("sigmoide", "sigmoïde"), ("relu", "ReLU")):
     CHECKS.add(Check(
         name=f"backprop_{_act}", targets=("backprop",), cases=_cases_backprop(_act),
-        evaluate=_eval_backprop, verdict=_verdict_backprop, numpy_only=True,
+        evaluate=_eval_backprop, verdict=_guarded(_verdict_backprop), numpy_only=True,
         doc=f"Rétropropagation à la main, couche cachée {_pts} : gradients de W1, b1, W2, b2 "
             "comparés à torch.autograd ; diagnostics : transposée, σ′ oubliée, facteur 2, 1/n."))
 
@@ -995,9 +1042,15 @@ def _verdict_sgd(case, answer):
     if not np.isclose(hist[0], c0, rtol=1e-6):
         raise AssertionError(f"historique[0] doit être le coût de theta initial = 0 ({c0:.6g})")
     c_final = _cost(X, y, theta)
+    if not np.isfinite(c_final):
+        raise AssertionError(f"le coût explose {where} : signe du pas, ou gradient sommé au lieu "
+                             "d'être moyenné sur le mini-batch ?")
     if not np.isclose(hist[-1], c_final, rtol=1e-6):
         raise AssertionError(f"historique[-1] = {hist[-1]:.6g} n'est pas le coût sur toutes les "
                              f"données du theta renvoyé ({c_final:.6g})")
+    if hist[-1] > hist[0]:
+        raise AssertionError(f"le coût augmente {where} : signe du pas, ou gradient sommé au lieu "
+                             "d'être moyenné sur le mini-batch ?")
     if tb == n:
         exp_theta = _gd_closed_form(X, y, pas, epochs)[0]
         if not _close(theta, exp_theta, 1e-7, 1e-9):
@@ -1008,9 +1061,6 @@ def _verdict_sgd(case, answer):
     star = np.linalg.lstsq(_with_ones(X), y, rcond=None)[0]
     c_star = _cost(X, y, star)
     excess = (c_final - c_star) / (c0 - c_star)
-    if hist[-1] > hist[0]:
-        raise AssertionError(f"le coût augmente {where} : signe du pas, ou gradient sommé au lieu "
-                             "d'être moyenné sur le mini-batch ?")
     if excess > 0.05:
         raise AssertionError(
             f"coût final {c_final:.4g} trop loin de l'optimum des moindres carrés {c_star:.4g} "
@@ -1019,8 +1069,8 @@ def _verdict_sgd(case, answer):
 
 
 CHECKS.add(Check(
-    name="sgd", targets=("sgd",), cases=_cases_sgd, evaluate=_eval_sgd, verdict=_verdict_sgd,
-    numpy_only=True,
+    name="sgd", targets=("sgd",), cases=_cases_sgd, evaluate=_eval_sgd,
+    verdict=_guarded(_verdict_sgd), numpy_only=True,
     doc="SGD par mini-batchs : reproductible pour une graine, identique à la descente complète "
         "quand taille_batch = n, proche de l'optimum des moindres carrés sinon."))
 
@@ -1091,7 +1141,7 @@ def _verdict_2d(case, answer):
 
 CHECKS.add(Check(
     name="descente_2d", targets=("descente_2d",), cases=_cases_2d, evaluate=_eval_2d,
-    verdict=_verdict_2d, numpy_only=True,
+    verdict=_guarded(_verdict_2d), numpy_only=True,
     doc="Descente sur peaks (et une quadratique en 3D) : chaque pas vaut − pas ∇f, la "
         "trajectoire part de x0, contient n_iter + 1 points et finit en un point stationnaire "
         "(gradient numérique du correcteur)."))
@@ -1131,22 +1181,22 @@ def _verdict_poly(case, answer):
     if _close(got[:, ::-1], exp):
         raise AssertionError("colonnes dans l'ordre inverse : l'ordre attendu est [1, x, x², …] "
                              "(celui de PolynomialFeatures ; np.vander est décroissant par défaut)")
-    raise AssertionError(f"degre = {d} : caractéristiques incorrectes (attendu pour x = {x[0]:.3g} : "
-                         f"{_fmt(exp[0])}, obtenu {_fmt(got[0])})")
+    raise AssertionError(f"degre = {d} : caractéristiques incorrectes (attendu pour "
+                         f"x = {x[0]:.3g} : {_fmt(exp[0])}, obtenu {_fmt(got[0])})")
 
 
 CHECKS.add(Check(
     name="caracteristiques_polynomiales", targets=("caracteristiques_polynomiales",),
-    cases=_cases_poly, evaluate=_eval_poly, verdict=_verdict_poly, numpy_only=True,
+    cases=_cases_poly, evaluate=_eval_poly, verdict=_guarded(_verdict_poly), numpy_only=True,
     doc="Colonnes [1, x, …, x^degre] comparées à sklearn PolynomialFeatures(include_bias=True)."))
 
 
-def _ajuster_lstsq(X, y):
+def _fit_lstsq(X, y):
     return np.linalg.lstsq(_with_ones(np.asarray(X, dtype=float)), np.asarray(y, dtype=float),
                            rcond=None)[0]
 
 
-def _erreur_mse(modele, X, y):
+def _mse_error(modele, X, y):
     X = np.asarray(X, dtype=float)
     return _mse(y, X @ modele[1:] + modele[0])
 
@@ -1177,18 +1227,19 @@ def _eval_cv(case, validation_croisee):
 
     def ajuster(X_app, y_app):
         train_masks.append(_rows_of(X, X_app))
-        return _ajuster_lstsq(X_app, y_app)
+        return _fit_lstsq(X_app, y_app)
 
     def erreur(modele, X_val, y_val):
         val_masks.append(_rows_of(X, X_val))
-        return _erreur_mse(modele, X_val, y_val)
+        return _mse_error(modele, X_val, y_val)
 
     res = _unpack(validation_croisee(X.copy(), y.copy(), int(case["k"]), ajuster, erreur), 3)
     if res is None:
         return {"forme": "invalide"}
     n = len(X)
     return {"scores": res[0], "moyenne": res[1], "ecart_type": res[2],
-            "train": np.array(train_masks).reshape(-1, n), "val": np.array(val_masks).reshape(-1, n)}
+            "train": np.array(train_masks).reshape(-1, n),
+            "val": np.array(val_masks).reshape(-1, n)}
 
 
 def _verdict_cv(case, answer):
@@ -1200,7 +1251,7 @@ def _verdict_cv(case, answer):
     X, y, k = case["X"], case["y"], int(case["k"])
     n = len(X)
     folds = list(KFold(n_splits=k, shuffle=False).split(X))
-    exp = np.array([_erreur_mse(_ajuster_lstsq(X[a], y[a]), X[v], y[v]) for a, v in folds])
+    exp = np.array([_mse_error(_fit_lstsq(X[a], y[a]), X[v], y[v]) for a, v in folds])
     where = f"(n = {n}, k = {k})"
     scores = _vector(answer, "scores", (k,), "scores")
     if not _close(scores, exp, 1e-6, 1e-9):
@@ -1241,6 +1292,6 @@ def _verdict_cv(case, answer):
 
 CHECKS.add(Check(
     name="validation_croisee", targets=("validation_croisee",), cases=_cases_cv,
-    evaluate=_eval_cv, verdict=_verdict_cv, numpy_only=True,
+    evaluate=_eval_cv, verdict=_guarded(_verdict_cv), numpy_only=True,
     doc="Validation croisée à k plis : plis de sklearn KFold(shuffle=False), scores, moyenne et "
         "écart-type (ddof = 0) ; diagnostics : pli de validation appris, plis décalés, ddof."))
