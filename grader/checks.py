@@ -54,7 +54,15 @@ class Check:
 
 
 class Checks(dict):
-    """The checks of one TP, by name. A reference module builds one and exports `check`."""
+    """The checks of one TP, by name. A reference module builds one and exports `check`.
+
+    `judge_imports`: heavy modules the verdicts import (torch, scikit-learn...); the grader
+    imports them in the background while the student's notebook runs.
+    """
+
+    def __init__(self, judge_imports: tuple[str, ...] = ()):
+        super().__init__()
+        self.judge_imports = judge_imports
 
     def add(self, check: Check) -> Check:
         if check.name in self:

@@ -135,13 +135,26 @@ class GradebookSession:
             else:
                 del cell.metadata["nbgrader"]
 
-    def feedback_html(self, graded_nb) -> str:
+    @staticmethod
+    def _exporter_config() -> Config:
         cfg = Config()
         cfg.HTMLExporter.template_name = "feedback_fr"
         cfg.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]
         cfg.HTMLExporter.extra_template_paths = [str(  # bootstrap, as nbgrader's feedback does
             Path(nbgrader.__file__).parent / "server_extensions/formgrader/static/node_modules"
             / "bootstrap/dist/css")]
+        return cfg
+
+    @classmethod
+    def warm_up_feedback(cls) -> None:
+        """Load the HTML exporter's templates and highlighters once (~3 s, off the critical
+        path when called while the student's notebook runs)."""
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("*a*"),
+                                             nbformat.v4.new_code_cell("a = 1")])
+        HTMLExporter(config=cls._exporter_config()).from_notebook_node(nb)
+
+    def feedback_html(self, graded_nb) -> str:
+        cfg = self._exporter_config()
         nb, res = _copy(graded_nb), self.resources
         _shorten_test_tracebacks(nb)
         cfg.ClearHiddenTests.enforce_metadata = False  # a student's stray marker must not crash

@@ -15,6 +15,7 @@ import importlib.util
 import secrets
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from . import checks as proto
 from .config import GRADE_SCALE, ROOT, TP, Limits
 from .execute import Execution
 from .gradebook import GradebookSession
-from .notebooks import Unusable, grade_cells, load_submission, numpy_only_violation
+from .notebooks import Unusable, grade_cells, load_submission, numpy_only_violations
 from .sandbox import Sandbox, forbid_inspection
 
 NOT_RUN = "non exécutée"
@@ -163,6 +164,17 @@ def _verdict_output(result: CellResult):
                      f'font-weight:bold">{html.escape(text)}</div>'})
 
 
+def _warm_up(modules: tuple[str, ...], feedback: bool) -> None:
+    """Import what the verdicts need and load the feedback exporter ahead of time."""
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    if feedback:
+        GradebookSession.warm_up_feedback()
+
+
 def grade_tp(tp: TP, submission: Path, master: Path, reference_dir: Path, limits: Limits, *,
              hidden: bool = True, seed: int | None = None, feedback: bool = True,
              student: str = "etudiant",
@@ -197,9 +209,9 @@ def grade_tp(tp: TP, submission: Path, master: Path, reference_dir: Path, limits
         book = GradebookSession(f"sqlite:///{private}/gradebook.db", tp.name, student)
         book.save_master(master_nb)
         nb = book.restore(submitted)
-        static = {c.grade_id: msg for c in result.cells
-                  if reference.CHECKS[c.grade_id].numpy_only
-                  and (msg := numpy_only_violation(nb, reference.CHECKS[c.grade_id]))}
+        static = numpy_only_violations(
+            nb, [reference.CHECKS[c.grade_id] for c in result.cells
+                 if reference.CHECKS[c.grade_id].numpy_only])
 
         work = box / "work"
         shutil.copytree(reference_dir, work, ignore=shutil.ignore_patterns(
@@ -212,7 +224,11 @@ def grade_tp(tp: TP, submission: Path, master: Path, reference_dir: Path, limits
         judge = Judge(reference, tp.reference_module, by_id, sandbox.tmp, seed, hidden, static)
         run_dir = box / "run"  # connection file and Unix sockets: the kernel must reach them
         run_dir.mkdir()
+        warm = threading.Thread(target=_warm_up, daemon=True,
+                                args=(reference.CHECKS.judge_imports, feedback))
+        warm.start()  # the kernel mostly uses one core; the grader mostly waits for it
         Execution(nb, sandbox, run_dir, after_cell=judge).run()
+        warm.join()
 
         book.record_submission({c.grade_id: c.points for c in result.cells})
         result.graded_nb = nb

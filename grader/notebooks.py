@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -100,30 +101,14 @@ def starter_text(master_path: Path) -> str:
 
 
 # -- static rule: from-scratch answers use NumPy only ------------------------------------------
-def _defined_names(tree: ast.AST, functions_only: bool = False) -> set[str]:
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif not functions_only and isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for t in targets:
-                names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
-    return names
+@dataclass
+class _Cell:
+    """What the rule needs to know of one code cell, computed once."""
 
-
-def _forbidden_uses(tree: ast.AST) -> set[str]:
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(a.name.split(".")[0] for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Name):
-            found.add(node.id)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            found.add(node.value.split(".")[0])  # __import__("torch"), importlib...
-    return found & set(FORBIDDEN_IN_NUMPY_ONLY)
+    defines: set[str]  # functions, classes and assigned names
+    functions: set[str]  # functions and classes only
+    uses: set[str]  # every name it mentions
+    forbidden: set[str]  # torch/keras/... it imports or mentions
 
 
 def _parse(source: str) -> ast.AST | None:
@@ -134,25 +119,46 @@ def _parse(source: str) -> ast.AST | None:
         return None
 
 
-def numpy_only_violation(nb: nbformat.NotebookNode, check: Check) -> str | None:
-    """French message when the cells defining the check's targets (and the helpers they call,
-    defined elsewhere in the notebook) use torch/keras/tensorflow; None otherwise."""
-    trees = [t for c in nb.cells if c.cell_type == "code" and (t := _parse(c.source))]
-    by_name: dict[str, list[ast.AST]] = {}
-    for tree in trees:  # the targets (functions or variables), then the functions they call
-        for name in _defined_names(tree, functions_only=False):
-            if name in check.targets or name in _defined_names(tree, functions_only=True):
-                by_name.setdefault(name, []).append(tree)
-    todo, seen = list(check.targets), set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        for tree in by_name.get(name, []):
-            bad = _forbidden_uses(tree)
-            if bad:
-                return (f"exercice à résoudre avec NumPy uniquement : le code qui définit "
-                        f"« {name} » utilise {', '.join(sorted(bad))}")
-            todo.extend(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
-    return None
+def _index(tree: ast.AST) -> _Cell:
+    cell = _Cell(set(), set(), set(), set())
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            cell.functions.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            cell.defines.update(n.id for t in targets for n in ast.walk(t)
+                                if isinstance(n, ast.Name))
+        elif isinstance(node, ast.Import):
+            cell.forbidden.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            cell.forbidden.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            cell.forbidden.add(node.value.split(".")[0])  # __import__("torch"), importlib...
+        if isinstance(node, ast.Name):
+            cell.uses.add(node.id)
+    cell.defines |= cell.functions
+    cell.forbidden = (cell.forbidden | cell.uses) & set(FORBIDDEN_IN_NUMPY_ONLY)
+    return cell
+
+
+def numpy_only_violations(nb: nbformat.NotebookNode, checks: list[Check]) -> dict[str, str]:
+    """French message per check whose targets are defined with torch/keras/tensorflow (in the
+    cells defining them, or in the functions they call, defined elsewhere in the notebook)."""
+    cells = [_index(t) for c in nb.cells if c.cell_type == "code" and (t := _parse(c.source))]
+    out = {}
+    for check in checks:
+        todo, seen = list(check.targets), set()
+        while todo and check.name not in out:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            for cell in cells:
+                if name in (cell.defines if name in check.targets else cell.functions):
+                    if cell.forbidden:
+                        out[check.name] = (
+                            "exercice à résoudre avec NumPy uniquement : le code qui définit "
+                            f"« {name} » utilise {', '.join(sorted(cell.forbidden))}")
+                        break
+                    todo.extend(cell.uses)
+    return out
