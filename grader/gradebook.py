@@ -151,7 +151,8 @@ class GradebookSession:
         path when called while the student's notebook runs)."""
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("*a*"),
                                              nbformat.v4.new_code_cell("a = 1")])
-        HTMLExporter(config=cls._exporter_config()).from_notebook_node(nb)
+        resources = {"nbgrader": {"notebook": "", "score": 0, "max_score": 0, "late_penalty": 0}}
+        HTMLExporter(config=cls._exporter_config()).from_notebook_node(nb, resources=resources)
 
     def feedback_html(self, graded_nb) -> str:
         cfg = self._exporter_config()

@@ -165,14 +165,15 @@ def _verdict_output(result: CellResult):
 
 
 def _warm_up(modules: tuple[str, ...], feedback: bool) -> None:
-    """Import what the verdicts need and load the feedback exporter ahead of time."""
-    for name in modules:
-        try:
+    """Import what the verdicts need and load the feedback exporter ahead of time (best
+    effort: whatever fails here is simply done later, on the critical path)."""
+    try:
+        for name in modules:
             importlib.import_module(name)
-        except ImportError:
-            pass
-    if feedback:
-        GradebookSession.warm_up_feedback()
+        if feedback:
+            GradebookSession.warm_up_feedback()
+    except Exception:
+        pass
 
 
 def grade_tp(tp: TP, submission: Path, master: Path, reference_dir: Path, limits: Limits, *,

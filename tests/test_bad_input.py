@@ -187,3 +187,9 @@ def test_numpy_only_rule_follows_helpers(grade):
     with_answer(nb, "carre_sol", "def carre(x):\n    return aide(x)")
     r = grade(nb)
     assert r.cells[0].points == 0 and "tensorflow" in r.cells[0].message
+
+
+def test_grading_writes_nothing_on_stderr(grade, capfd):
+    grade(master(), feedback=True)
+    out, err = capfd.readouterr()
+    assert err == ""
