@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import inspect
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -85,7 +86,7 @@ class Checks(dict):
                 answer = decode_answer(encode_answer(_evaluate(chk, seen, namespace)))
             except Incomplete as exc:
                 raise NotImplementedError(f"{name} : à compléter ({exc})") from None
-            chk.verdict(case, answer)
+            run_verdict(chk, case, answer)
         print(f"✔ {name} : correct")
 
     def respond(self, name: str, cases_path: str) -> None:
@@ -222,6 +223,21 @@ def relative_error(a, b) -> float:
 PASSED, FAILED, INCOMPLETE, ERROR = "réussi", "échoué", "à compléter", "erreur"
 
 
+def run_verdict(chk: Check, case: Case, answer: Answer) -> None:
+    """`chk.verdict`, which never crashes on strange data: NumPy warnings silenced, and any
+    error other than the diagnostic itself turned into a failure with a French message (an
+    answer is untrusted data: absurd shapes or overflows must cost points, not the grader)."""
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            chk.verdict(case, answer)
+    except AssertionError:
+        raise
+    except Exception as exc:
+        raise AssertionError(f"réponse inexploitable ({type(exc).__name__}) : vérifiez les "
+                             "formes et les valeurs renvoyées") from None
+
+
 def judge(chk: Check, cases: list[Case], payloads: Any) -> tuple[str, str]:
     """Decide one check from the kernel's raw payloads: (status, French message).
 
@@ -241,7 +257,7 @@ def judge(chk: Check, cases: list[Case], payloads: Any) -> tuple[str, str]:
         except (ValueError, TypeError):
             return ERROR, "réponse illisible (valeurs non numériques ?)"
         try:
-            chk.verdict(case, answer)
+            run_verdict(chk, case, answer)
         except AssertionError as exc:
             return FAILED, str(exc) or "réponse incorrecte"
     return PASSED, ""

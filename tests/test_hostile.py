@@ -229,3 +229,16 @@ def test_protected_paths_are_invisible_to_the_kernel(grade, tmp_path):
     r = grade(with_answer(master(), "carre_sol", src), protect=(private,))
     assert points(r)["carre"] == 0.0, dump(r)
     assert (private / "gradebook.db").read_text() == "secret-gradebook"
+
+
+def test_a_verdict_crashing_on_absurd_data_fails_the_answer_not_the_grader():
+    import numpy as np
+
+    from grader.checks import Check, encode_answer, judge
+
+    def fragile(case, answer):
+        np.linalg.inv(answer["m"])  # raises LinAlgError on a singular matrix
+
+    chk = Check("fragile", ("f",), lambda rng, hidden: [{}], lambda case, f: {}, fragile)
+    status, message = judge(chk, [{}], [{"answer": encode_answer({"m": np.zeros((2, 2))})}])
+    assert status == "échoué" and "réponse inexploitable" in message

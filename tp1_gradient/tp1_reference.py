@@ -185,25 +185,6 @@ def _quiet(fn):
     return wrapper
 
 
-def _guarded(verdict):
-    """A verdict that never crashes the judge on strange data: NumPy warnings silenced, and any
-    error other than the diagnostic itself turned into a failed check with a French message."""
-
-    @functools.wraps(verdict)
-    def wrapper(case, answer):
-        try:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return verdict(case, answer)
-        except AssertionError:
-            raise
-        except Exception as exc:  # malformed or absurd answer (shapes, overflow, ...)
-            raise AssertionError(f"réponse inexploitable ({type(exc).__name__}) : vérifiez les "
-                                 "formes et les valeurs renvoyées") from None
-
-    return wrapper
-
-
 def _unpack(result, k):
     """The student's result as a k-tuple, or None when it is not one."""
     if isinstance(result, (str, bytes, dict)):
@@ -424,7 +405,7 @@ def _verdict_etape(case, answer):
 
 CHECKS.add(Check(
     name="etape_perceptron", targets=("etape_perceptron",), cases=_cases_etape,
-    evaluate=_eval_etape, verdict=_guarded(_verdict_etape), numpy_only=True,
+    evaluate=_eval_etape, verdict=_verdict_etape, numpy_only=True,
     doc="Une mise à jour du perceptron : exemples bien/mal classés, cas w·x + b = 0, biais, "
         "signe de y − f(x), taux α."))
 
@@ -529,7 +510,7 @@ def _verdict_entrainer(case, answer):
 
 CHECKS.add(Check(
     name="entrainer_perceptron", targets=("entrainer_perceptron",), cases=_cases_entrainer,
-    evaluate=_eval_entrainer, verdict=_guarded(_verdict_entrainer), numpy_only=True,
+    evaluate=_eval_entrainer, verdict=_verdict_entrainer, numpy_only=True,
     doc="Entraînement complet : 0 erreur d'apprentissage (comptée par le correcteur) sur des "
         "données séparables, arrêt à la première époque sans erreur, n_epochs_max époques sur "
         "des données non séparables."))
@@ -585,7 +566,7 @@ def _verdict_cout(case, answer):
 
 CHECKS.add(Check(
     name="cout_mse", targets=("cout_mse",), cases=_cases_regression, evaluate=_eval_cout,
-    verdict=_guarded(_verdict_cout), numpy_only=True,
+    verdict=_verdict_cout, numpy_only=True,
     doc="Risque empirique 1/n Σ (h(x_i) − y_i)² comparé à sklearn.metrics.mean_squared_error."))
 
 
@@ -636,7 +617,7 @@ def _verdict_gradient(case, answer):
 
 CHECKS.add(Check(
     name="gradient_mse", targets=("gradient_mse",), cases=_cases_regression,
-    evaluate=_eval_gradient, verdict=_guarded(_verdict_gradient), numpy_only=True,
+    evaluate=_eval_gradient, verdict=_verdict_gradient, numpy_only=True,
     doc="Gradient 1/n Σ 2 (h(x_i) − y_i)(1, x_i) comparé aux différences finies centrées du "
         "correcteur ; diagnostics : facteur 2, 1/n, signe, biais."))
 
@@ -715,7 +696,7 @@ def _verdict_descente(case, answer):
 
 CHECKS.add(Check(
     name="descente_gradient", targets=("descente_gradient",), cases=_cases_descente,
-    evaluate=_eval_descente, verdict=_guarded(_verdict_descente), numpy_only=True,
+    evaluate=_eval_descente, verdict=_verdict_descente, numpy_only=True,
     doc="Descente de gradient à pas fixe depuis theta = 0 : theta et historique comparés à la "
         "forme close des itérés sur un coût quadratique (moindres carrés + valeurs propres)."))
 
@@ -757,7 +738,7 @@ def _verdict_pas(case, answer):
 
 CHECKS.add(Check(
     name="pas_diverge", targets=("pas_diverge",), cases=_cases_pas, evaluate=_eval_pas,
-    verdict=_guarded(_verdict_pas), numpy_only=True,
+    verdict=_verdict_pas, numpy_only=True,
     doc="Divergence de la descente selon le pas, jugée par le seuil 2/L (L plus grande valeur "
         "propre de la hessienne) avec une marge de 15 %."))
 
@@ -787,7 +768,7 @@ def _verdict_mc(case, answer):
 
 CHECKS.add(Check(
     name="moindres_carres", targets=("moindres_carres",), cases=_cases_mc, evaluate=_eval_mc,
-    verdict=_guarded(_verdict_mc), numpy_only=True,
+    verdict=_verdict_mc, numpy_only=True,
     doc="Solution exacte des équations normales comparée à np.linalg.lstsq."))
 
 
@@ -875,7 +856,7 @@ def _verdict_gradnum(case, answer):
 
 CHECKS.add(Check(
     name="gradient_numerique", targets=("gradient_numerique",), cases=_cases_gradnum,
-    evaluate=_eval_gradnum, verdict=_guarded(_verdict_gradnum), numpy_only=True,
+    evaluate=_eval_gradnum, verdict=_verdict_gradnum, numpy_only=True,
     doc="Différences finies centrées comparées à leurs valeurs analytiques (cubique, sinus, "
         "quadratique) : rejette les différences avant/arrière, le /ε, la perturbation de "
         "toutes les coordonnées à la fois, la modification de theta."))
@@ -990,7 +971,7 @@ def _verdict_backprop(case, answer):
 for _act, _pts in (("sigmoide", "sigmoïde"), ("relu", "ReLU")):
     CHECKS.add(Check(
         name=f"backprop_{_act}", targets=("backprop",), cases=_cases_backprop(_act),
-        evaluate=_eval_backprop, verdict=_guarded(_verdict_backprop), numpy_only=True,
+        evaluate=_eval_backprop, verdict=_verdict_backprop, numpy_only=True,
         doc=f"Rétropropagation à la main, couche cachée {_pts} : gradients de W1, b1, W2, b2 "
             "comparés à torch.autograd ; diagnostics : transposée, σ′ oubliée, facteur 2, 1/n."))
 
@@ -1071,7 +1052,7 @@ def _verdict_sgd(case, answer):
 
 CHECKS.add(Check(
     name="sgd", targets=("sgd",), cases=_cases_sgd, evaluate=_eval_sgd,
-    verdict=_guarded(_verdict_sgd), numpy_only=True,
+    verdict=_verdict_sgd, numpy_only=True,
     doc="SGD par mini-batchs : reproductible pour une graine, identique à la descente complète "
         "quand taille_batch = n, proche de l'optimum des moindres carrés sinon."))
 
@@ -1142,7 +1123,7 @@ def _verdict_2d(case, answer):
 
 CHECKS.add(Check(
     name="descente_2d", targets=("descente_2d",), cases=_cases_2d, evaluate=_eval_2d,
-    verdict=_guarded(_verdict_2d), numpy_only=True,
+    verdict=_verdict_2d, numpy_only=True,
     doc="Descente sur peaks (et une quadratique en 3D) : chaque pas vaut − pas ∇f, la "
         "trajectoire part de x0, contient n_iter + 1 points et finit en un point stationnaire "
         "(gradient numérique du correcteur)."))
@@ -1188,7 +1169,7 @@ def _verdict_poly(case, answer):
 
 CHECKS.add(Check(
     name="caracteristiques_polynomiales", targets=("caracteristiques_polynomiales",),
-    cases=_cases_poly, evaluate=_eval_poly, verdict=_guarded(_verdict_poly), numpy_only=True,
+    cases=_cases_poly, evaluate=_eval_poly, verdict=_verdict_poly, numpy_only=True,
     doc="Colonnes [1, x, …, x^degre] comparées à sklearn PolynomialFeatures(include_bias=True)."))
 
 
@@ -1293,6 +1274,6 @@ def _verdict_cv(case, answer):
 
 CHECKS.add(Check(
     name="validation_croisee", targets=("validation_croisee",), cases=_cases_cv,
-    evaluate=_eval_cv, verdict=_guarded(_verdict_cv), numpy_only=True,
+    evaluate=_eval_cv, verdict=_verdict_cv, numpy_only=True,
     doc="Validation croisée à k plis : plis de sklearn KFold(shuffle=False), scores, moyenne et "
         "écart-type (ddof = 0) ; diagnostics : pli de validation appris, plis décalés, ddof."))
