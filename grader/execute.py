@@ -105,16 +105,18 @@ def explain_limits(cell: nbformat.NotebookNode) -> None:
 
 
 class Execution:
-    """Runs `nb` in `sandbox`, calling `after_cell(cell, index, run_code)` after each code cell."""
+    """Runs a notebook in `sandbox`, calling `after_cell(cell, index, run_code)` after each code
+    cell. `start_kernel()` may be called first: the kernel boots while the caller prepares."""
 
-    def __init__(self, nb, sandbox: Sandbox, run_dir: Path, after_cell: AfterCell | None = None):
-        self.nb = nb
+    def __init__(self, sandbox: Sandbox, run_dir: Path):
+        self.nb = None
         self.sandbox = sandbox
         self.limits = sandbox.limits
-        self.after_cell = after_cell or (lambda *a: None)
+        self.after_cell: AfterCell = lambda *a: None
         self.run_dir = run_dir
+        self.log = open(run_dir / "kernel.log", "ab")  # the kernel's own fds: never our console
         self.client = SandboxClient(
-            nb, sandbox, run_dir,
+            nbformat.v4.new_notebook(), sandbox, run_dir,
             timeout=int(self.limits.cell_timeout_s),
             interrupt_on_timeout=True,
             allow_errors=True,
@@ -157,17 +159,26 @@ class Execution:
             self.nb.cells[0] = first
         return cell.outputs
 
+    def _kernel_options(self) -> dict:
+        return dict(env=self.sandbox.env(), stdout=self.log, stderr=self.log,
+                    cwd=str(self.sandbox.root / "work"))
+
+    def start_kernel(self) -> None:
+        """Launch the kernel process now (it boots on its own; `run` connects to it)."""
+        self.client.create_kernel_manager()
+        self.client.start_new_kernel(**self._kernel_options())
+
     # -- the notebook --------------------------------------------------------------------------
-    def run(self) -> None:
+    def run(self, nb, after_cell: AfterCell | None = None) -> None:
+        self.nb = self.client.nb = nb
+        self.after_cell = after_cell or self.after_cell
         deadline = time.monotonic() + self.limits.notebook_timeout_s
         cells = self.nb.cells
         i = 0
-        log = open(self.run_dir / "kernel.log", "ab")  # the kernel's own fds: never our console
         try:
             while i < len(cells):
                 try:
-                    with self.client.setup_kernel(env=self.sandbox.env(), stdout=log, stderr=log,
-                                                  cwd=str(self.sandbox.root / "work")):
+                    with self.client.setup_kernel(**self._kernel_options()):
                         while i < len(cells):
                             if time.monotonic() > deadline:
                                 return _skip(cells[i:], "le temps total alloué au notebook "
@@ -186,7 +197,14 @@ class Execution:
                     if self.restarts > MAX_RESTARTS:
                         return _skip(cells[i:], "trop d'arrêts du noyau")
         finally:
-            log.close()
+            self.close()
+
+    def close(self) -> None:
+        """Kill the kernel if it still runs (e.g. the caller failed before `run`)."""
+        if self.client.km is not None and self.client.km.has_kernel:
+            self._kill()
+            self.client._cleanup_kernel()
+        self.log.close()
 
     def _run_cell(self, cell, index: int) -> None:
         if cell.cell_type != "code":

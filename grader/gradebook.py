@@ -136,14 +136,16 @@ class GradebookSession:
                 del cell.metadata["nbgrader"]
 
     @staticmethod
-    def _exporter_config() -> Config:
+    @lru_cache(maxsize=1)
+    def _exporter() -> HTMLExporter:
+        """One exporter per process: its Jinja templates compile once (warm_up_feedback)."""
         cfg = Config()
         cfg.HTMLExporter.template_name = "feedback_fr"
         cfg.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]
         cfg.HTMLExporter.extra_template_paths = [str(  # bootstrap, as nbgrader's feedback does
             Path(nbgrader.__file__).parent / "server_extensions/formgrader/static/node_modules"
             / "bootstrap/dist/css")]
-        return cfg
+        return HTMLExporter(config=cfg)
 
     @classmethod
     def warm_up_feedback(cls) -> None:
@@ -152,14 +154,14 @@ class GradebookSession:
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("*a*"),
                                              nbformat.v4.new_code_cell("a = 1")])
         resources = {"nbgrader": {"notebook": "", "score": 0, "max_score": 0, "late_penalty": 0}}
-        HTMLExporter(config=cls._exporter_config()).from_notebook_node(nb, resources=resources)
+        cls._exporter().from_notebook_node(nb, resources=resources)
 
     def feedback_html(self, graded_nb) -> str:
-        cfg = self._exporter_config()
+        cfg = Config()
+        cfg.ClearHiddenTests.enforce_metadata = False  # a student's stray marker must not crash
         nb, res = _copy(graded_nb), self.resources
         _shorten_test_tracebacks(nb)
-        cfg.ClearHiddenTests.enforce_metadata = False  # a student's stray marker must not crash
         for pre in (GetGrades, ClearHiddenTests):
             nb, res = pre(config=cfg).preprocess(nb, res)
-        body, _ = HTMLExporter(config=cfg).from_notebook_node(nb, resources=res)
+        body, _ = self._exporter().from_notebook_node(nb, resources=res)
         return body

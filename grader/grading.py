@@ -28,7 +28,6 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from . import checks as proto
 from .config import GRADE_SCALE, ROOT, TP, Limits
 from .execute import Execution
-from .gradebook import GradebookSession
 from .notebooks import Unusable, grade_cells, load_submission, numpy_only_violations
 from .sandbox import Sandbox, forbid_inspection
 
@@ -171,6 +170,8 @@ def _warm_up(modules: tuple[str, ...], feedback: bool) -> None:
         for name in modules:
             importlib.import_module(name)
         if feedback:
+            from .gradebook import GradebookSession
+
             GradebookSession.warm_up_feedback()
     except Exception:
         pass
@@ -206,29 +207,33 @@ def grade_tp(tp: TP, submission: Path, master: Path, reference_dir: Path, limits
 
     private = Path(tempfile.mkdtemp())  # gradebook, inputs in waiting: hidden from the kernel
     box = Path(tempfile.mkdtemp())  # what the kernel sees
+    execution = None
     try:
-        book = GradebookSession(f"sqlite:///{private}/gradebook.db", tp.name, student)
-        book.save_master(master_nb)
-        nb = book.restore(submitted)
-        static = numpy_only_violations(
-            nb, [reference.CHECKS[c.grade_id] for c in result.cells
-                 if reference.CHECKS[c.grade_id].numpy_only])
-
         work = box / "work"
         shutil.copytree(reference_dir, work, ignore=shutil.ignore_patterns(
             "*.ipynb", "__pycache__", ".ipynb_checkpoints", "test_*.py"))
-        nbformat.write(nb, work / tp.notebook_name)
         sandbox = Sandbox(box, limits, hidden=[private, master.parent.resolve(), *protect],
                           readonly=[ROOT])
         sandbox.prepare()
-        by_id = {c.grade_id: c for c in result.cells}
-        judge = Judge(reference, tp.reference_module, by_id, sandbox.tmp, seed, hidden, static)
         run_dir = box / "run"  # connection file and Unix sockets: the kernel must reach them
         run_dir.mkdir()
+        execution = Execution(sandbox, run_dir)
+        execution.start_kernel()  # it boots while nbgrader restores the test cells
+        from .gradebook import GradebookSession  # nbgrader: ~1.5 s of imports, overlapped too
+
+        book = GradebookSession(f"sqlite:///{private}/gradebook.db", tp.name, student)
+        book.save_master(master_nb)
+        nb = book.restore(submitted)
+        nbformat.write(nb, work / tp.notebook_name)
+        static = numpy_only_violations(
+            nb, [reference.CHECKS[c.grade_id] for c in result.cells
+                 if reference.CHECKS[c.grade_id].numpy_only])
+        by_id = {c.grade_id: c for c in result.cells}
+        judge = Judge(reference, tp.reference_module, by_id, sandbox.tmp, seed, hidden, static)
         warm = threading.Thread(target=_warm_up, daemon=True,
                                 args=(reference.CHECKS.judge_imports, feedback))
         warm.start()  # the kernel mostly uses one core; the grader mostly waits for it
-        Execution(nb, sandbox, run_dir, after_cell=judge).run()
+        execution.run(nb, after_cell=judge)
         warm.join()
 
         book.record_submission({c.grade_id: c.points for c in result.cells})
@@ -236,6 +241,8 @@ def grade_tp(tp: TP, submission: Path, master: Path, reference_dir: Path, limits
         if feedback:
             result.feedback_html = book.feedback_html(nb)
     finally:
+        if execution is not None:
+            execution.close()
         shutil.rmtree(private, ignore_errors=True)
         shutil.rmtree(box, ignore_errors=True)
     result.seconds = time.monotonic() - start
