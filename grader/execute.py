@@ -60,7 +60,7 @@ def _note(text: str) -> nbformat.NotebookNode:
     return nbformat.v4.new_output("error", ename="Correcteur", evalue=text, traceback=[text])
 
 
-def _skip(cells, reason: str) -> None:
+def _mark_not_run(cells, reason: str) -> None:
     for cell in cells:
         if cell.cell_type == "code":
             cell.outputs = [_note(f"Non exécutée : {reason}.")]
@@ -169,9 +169,13 @@ class Execution:
         self.client.start_new_kernel(**self._kernel_options())
 
     # -- the notebook --------------------------------------------------------------------------
-    def run(self, nb, after_cell: AfterCell | None = None) -> None:
+    def run(self, nb, after_cell: AfterCell | None = None,
+            skip: Callable[[nbformat.NotebookNode], bool] = lambda cell: False) -> None:
+        """Execute `nb`'s code cells in order; cells for which `skip(cell)` is true are not
+        executed (their outputs cleared), but `after_cell` still gets its turn."""
         self.nb = self.client.nb = nb
         self.after_cell = after_cell or self.after_cell
+        self.skip = skip
         deadline = time.monotonic() + self.limits.notebook_timeout_s
         cells = self.nb.cells
         i = 0
@@ -181,7 +185,7 @@ class Execution:
                     with self.client.setup_kernel(**self._kernel_options()):
                         while i < len(cells):
                             if time.monotonic() > deadline:
-                                return _skip(cells[i:], "le temps total alloué au notebook "
+                                return _mark_not_run(cells[i:], "le temps total alloué au notebook "
                                              f"({self.limits.notebook_timeout_s:.0f} s) est dépassé")
                             self._run_cell(cells[i], i)
                             i += 1
@@ -195,7 +199,7 @@ class Execution:
                     i += 1
                     self.restarts += 1
                     if self.restarts > MAX_RESTARTS:
-                        return _skip(cells[i:], "trop d'arrêts du noyau")
+                        return _mark_not_run(cells[i:], "trop d'arrêts du noyau")
         finally:
             self.close()
 
@@ -208,6 +212,10 @@ class Execution:
 
     def _run_cell(self, cell, index: int) -> None:
         if cell.cell_type != "code":
+            return
+        if self.skip(cell):
+            cell.outputs = []
+            self.after_cell(cell, index, self.run_code)
             return
         start = time.monotonic()
         try:

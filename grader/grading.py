@@ -99,7 +99,7 @@ class Judge:
 
     def __call__(self, cell, index: int, run_code) -> None:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if not cell.metadata.get("nbgrader", {}).get("grade") or grade_id not in self.results:
+        if not _is_test_cell(cell) or grade_id not in self.results:
             return
         result = self.results[grade_id]
         if result.status != NOT_RUN:  # a duplicated test cell is judged once
@@ -144,6 +144,10 @@ def _answer(outputs: list, grade_id: str):
         if isinstance(data, dict) and data.get("check") == grade_id:
             payloads = data.get("payloads")
     return payloads
+
+
+def _is_test_cell(cell) -> bool:
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade"))
 
 
 def _interrupted(outputs: list) -> bool:
@@ -233,7 +237,9 @@ def grade_tp(tp: TP, submission: Path, master: Path, reference_dir: Path, limits
         warm = threading.Thread(target=_warm_up, daemon=True,
                                 args=(reference.CHECKS.judge_imports, feedback))
         warm.start()  # the kernel mostly uses one core; the grader mostly waits for it
-        execution.run(nb, after_cell=judge)
+        # Test cells only repeat in the kernel what the judge does (their result never counts):
+        # they are not run; the judge's verdict is shown under each of them instead.
+        execution.run(nb, after_cell=judge, skip=_is_test_cell)
         warm.join()
 
         book.record_submission({c.grade_id: c.points for c in result.cells})
