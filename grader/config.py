@@ -17,6 +17,7 @@ class TP:
     title: str
     weight: float
     deadline: datetime
+    keras_backends: tuple[str, ...] = ()  # Keras TPs: backends the course supports
 
     @property
     def notebook_name(self) -> str:
@@ -85,7 +86,8 @@ def load_course(path: Path = ROOT / "course.toml") -> Course:
         max_processes=int(c["max_processes"]),
     )
     tps = {
-        name: TP(name=name, title=t["title"], weight=float(t["weight"]), deadline=t["deadline"])
+        name: TP(name=name, title=t["title"], weight=float(t["weight"]), deadline=t["deadline"],
+                 keras_backends=tuple(t.get("keras_backends", ())))
         for name, t in data["tp"].items()
     }
     return Course(root=path.resolve().parent, name=c["name"], tps=tps, limits=limits,

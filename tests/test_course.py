@@ -9,6 +9,21 @@ from grader.notebooks import starter_text
 
 COURSE = load_course()
 TPS = [tp for tp in COURSE.tps.values() if COURSE.master(tp).exists()]
+# Keras TPs are graded under every backend they support (the kernel inherits KERAS_BACKEND).
+GRADED = [(tp, backend) for tp in TPS for backend in (tp.keras_backends or (None,))]
+
+
+def _ids(param):
+    tp, backend = param
+    return tp.name + (f"-{backend}" if backend else "")
+
+
+@pytest.fixture(params=GRADED, ids=[_ids(p) for p in GRADED])
+def graded(request, monkeypatch):
+    tp, backend = request.param
+    if backend:
+        monkeypatch.setenv("KERAS_BACKEND", backend)
+    return tp
 
 
 @pytest.mark.parametrize("tp", TPS, ids=lambda tp: tp.name)
@@ -27,8 +42,8 @@ def test_starter_leaks_no_answer(tp):
     assert '"outputs": []' in text and '"image/png"' not in text
 
 
-@pytest.mark.parametrize("tp", TPS, ids=lambda tp: tp.name)
-def test_master_scores_20(tp):
+def test_master_scores_20(graded):
+    tp = graded
     r = grade_tp(tp, COURSE.master(tp), COURSE.master(tp), COURSE.folder(tp), COURSE.limits,
                  seed=11, feedback=False)
     failures = {c.grade_id: (c.status, c.message) for c in r.cells if c.status != "réussi"}
@@ -36,8 +51,8 @@ def test_master_scores_20(tp):
     assert r.max_score == 20 and r.grade == 20
 
 
-@pytest.mark.parametrize("tp", TPS, ids=lambda tp: tp.name)
-def test_starter_scores_0_all_to_complete(tp):
+def test_starter_scores_0_all_to_complete(graded):
+    tp = graded
     r = grade_tp(tp, COURSE.folder(tp) / tp.notebook_name, COURSE.master(tp), COURSE.folder(tp),
                  COURSE.limits, seed=11, feedback=False)
     assert r.grade == 0 and r.problem is None
