@@ -1,6 +1,7 @@
 """The students' template repository: complete, a real git repository, and without answers."""
 
 import re
+import shutil
 import subprocess
 
 import nbformat
@@ -21,19 +22,22 @@ def template(tmp_path_factory):
     return target
 
 
-def _solution_lines(master_path):
-    """Substantial lines inside the master's solution regions."""
-    lines = set()
+def _code_lines(text):
+    """Non-blank, non-comment lines, stripped: the code a copy would keep."""
+    return [ln.strip() for ln in text.splitlines()
+            if ln.strip() and not ln.strip().startswith("#")]
+
+
+def _answers(master_path, window=3):
+    """The master's answers as runs of `window` consecutive solution lines (a whole region
+    when it is shorter): a copied answer keeps them together, a shared generic line does not."""
+    runs = set()
     for cell in nbformat.read(master_path, as_version=4).cells:
-        inside = False
-        for line in cell.source.splitlines():
-            if "### BEGIN SOLUTION" in line:
-                inside = True
-            elif "### END SOLUTION" in line:
-                inside = False
-            elif inside and len(line.strip()) >= 25 and not line.strip().startswith("#"):
-                lines.add(line.strip())
-    return lines
+        for region in cell.source.split("### BEGIN SOLUTION")[1:]:
+            lines = _code_lines(region.split("### END SOLUTION")[0])
+            size = min(window, len(lines))
+            runs.update("\n".join(lines[i:i + size]) for i in range(len(lines) - size + 1))
+    return {r for r in runs if len(r) >= 25}
 
 
 def test_template_is_a_git_repository_with_one_commit(template):
@@ -59,22 +63,45 @@ def test_template_has_what_students_need(template):
         "Rendre" in (template / "README.md").read_text()
 
 
-def test_template_holds_no_answers(template):
-    assert not (template / "solutions").exists()
-    assert not list(template.rglob("test_*.py")), "mutation tests read the masters"
-    # the answers: solution lines that no starter has (given code is not an answer)
-    starters = "\n".join(starter_text(COURSE.master(tp)) for tp in PUBLISHED)
-    answers = {line for tp in PUBLISHED for line in _solution_lines(COURSE.master(tp))
-               if line not in starters}
+def _leaks(template):
+    """(file, answers found in it) for every file of `template` holding an answer."""
+    # the answers: runs of solution lines that no starter has (given code is not an answer)
+    starters = "\n".join(line for tp in PUBLISHED for line in _code_lines("\n".join(
+        c.source for c in nbformat.reads(starter_text(COURSE.master(tp)), as_version=4).cells)))
+    answers = {run for tp in PUBLISHED for run in _answers(COURSE.master(tp))
+               if run not in starters}
     assert answers, "the masters have solution regions"
+    found = []
     for path in template.rglob("*"):
         if not path.is_file() or ".git" in path.parts:
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "hidden=True)"):
-            assert marker not in text, (path, marker)
-        leaked = [a for a in answers if a in text]
-        assert not leaked, (path, leaked[:3])
+            if marker in text:
+                found.append((path, marker))
+        if path.suffix == ".ipynb":  # notebook sources are JSON strings: compare the cells
+            text = "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells)
+        code = "\n".join(_code_lines(text))
+        found += [(path, a) for a in answers if a in code]
+    return found
+
+
+def test_template_holds_no_answers(template):
+    assert not (template / "solutions").exists()
+    assert not list(template.rglob("test_*.py")), "mutation tests read the masters"
+    assert _leaks(template) == []
+
+
+def test_scan_finds_an_answer_copied_into_a_reference_module(template, tmp_path):
+    copy = tmp_path / "copie"
+    shutil.copytree(template, copy, ignore=shutil.ignore_patterns(".git"))
+    tp = PUBLISHED[0]
+    source = next(c.source for c in nbformat.read(COURSE.master(tp), as_version=4).cells
+                  if "### BEGIN SOLUTION" in c.source and c.source.count("\n") > 6)
+    region = source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+    with open(copy / tp.name / f"{tp.reference_module}.py", "a", encoding="utf-8") as f:
+        f.write("\n\ndef _aide():\n" + region)
+    assert [p for p, _ in _leaks(copy)] and all(p.suffix == ".py" for p, _ in _leaks(copy))
 
 
 def test_student_grading_in_template_gives_zero(template):
