@@ -70,12 +70,12 @@ points_per_day = 2.0
 """
 
 
-@pytest.fixture
-def course(tmp_path):
-    """A course directory with toy and toy2 (same content), masters and starters."""
-    root = tmp_path / "cours"
+def make_toy_course(root: Path) -> Path:
+    """A course directory with toy and toy2 (same content): course.toml, reference modules,
+    masters, and the student pipeline."""
     (root / "solutions").mkdir(parents=True)
     (root / "course.toml").write_text(TOY_COURSE, encoding="utf-8")
+    (root / ".gitlab-ci.yml").write_text((ROOT / ".gitlab-ci.yml").read_text())
     for name in ("toy", "toy2"):
         (root / name).mkdir()
         ref = (TOY_REFERENCE / "toy_reference.py").read_text()
@@ -84,6 +84,11 @@ def course(tmp_path):
         nb.cells[1].source = nb.cells[1].source.replace("toy_reference", f"{name}_reference")
         nbformat.write(nb, root / "solutions" / f"{name}.ipynb")
     return root
+
+
+@pytest.fixture
+def course(tmp_path):
+    return make_toy_course(tmp_path / "cours")
 
 
 WRONG = {  # plausible wrong answers for both toy exercises

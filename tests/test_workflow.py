@@ -16,7 +16,7 @@ import sys
 import nbformat
 import pytest
 
-from conftest import master, with_answer
+from conftest import make_toy_course, master, with_answer
 from grader.config import ROOT, load_course
 from grader.release import build_template
 
@@ -56,20 +56,8 @@ def nb_text(nb):
 @pytest.fixture(scope="module")
 def classroom(tmp_path_factory):
     """Release of the test course and five students' remotes, plus a roster."""
-    from conftest import TOY_COURSE, TOY_REFERENCE
-
     tmp = tmp_path_factory.mktemp("classe")
-    root = tmp / "cours"
-    (root / "solutions").mkdir(parents=True)
-    (root / "course.toml").write_text(TOY_COURSE, encoding="utf-8")
-    for name in ("toy", "toy2"):
-        (root / name).mkdir()
-        (root / name / f"{name}_reference.py").write_text(
-            (TOY_REFERENCE / "toy_reference.py").read_text())
-        nb = master()
-        nb.cells[1].source = nb.cells[1].source.replace("toy_reference", f"{name}_reference")
-        nbformat.write(nb, root / "solutions" / f"{name}.ipynb")
-    (root / ".gitlab-ci.yml").write_text((ROOT / ".gitlab-ci.yml").read_text())
+    root = make_toy_course(tmp / "cours")
     course = load_course(root / "course.toml")
     template = tmp / "modele"
     build_template(course, template)
