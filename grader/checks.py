@@ -126,7 +126,7 @@ def encode_answer(answer: Answer) -> dict:
         if isinstance(value, str):
             out[key] = {"str": value[:MAX_STRING_CHARS]}
         else:
-            arr = np.ascontiguousarray(np.asarray(value, dtype="<f8"))
+            arr = np.asarray(value, dtype="<f8").copy(order="C")  # keeps 0-d shapes
             out[key] = {"shape": list(arr.shape), "f8": base64.b64encode(arr.tobytes()).decode()}
     return out
 

@@ -249,3 +249,9 @@ def test_a_verdict_crashing_on_absurd_data_fails_the_answer_not_the_grader():
     chk = Check("fragile", ("f",), lambda rng, hidden: [{}], lambda case, f: {}, fragile)
     status, message = judge(chk, [{}], [{"answer": encode_answer({"m": np.zeros((2, 2))})}])
     assert status == "échoué" and "réponse inexploitable" in message
+
+
+def test_scalar_answers_keep_their_shape():
+    from grader.checks import as_float, decode_answer, encode_answer
+
+    assert as_float(decode_answer(encode_answer({"x": 3.5})), "x") == 3.5
