@@ -2,9 +2,10 @@
 PY ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
-# The stamp is named after the pins' content (not their mtime): a fresh checkout with the same
-# pins reuses a ready environment.
-PINS := $(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
+# The stamp is named after the pins' content (not their mtime, nor the rest of pyproject.toml):
+# a fresh checkout with the same pins reuses a ready environment.
+PINS := $(shell { sed -n '/^dependencies = \[/,/^\]/p' pyproject.toml; cat requirements.lock; } \
+          | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(PINS)
 IMPORTS := import torch, tensorflow, keras, nbgrader, nbclient, ot, sklearn
 # Two cores: one BLAS/torch thread per process is faster than oversubscription.

@@ -32,6 +32,9 @@ ENV_ALLOWED = (
 )
 UNSHARE = ["unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--fork",
            "--kill-child", "--mount-proc"]
+# If the grader itself dies (SIGKILL, OOM killer, cancelled CI job), the kernel dies with it:
+# `unshare --kill-child` covers the kernel once `unshare` dies, this covers `unshare`.
+PDEATHSIG = ["setpriv", "--pdeathsig", "KILL"]
 
 MS_RDONLY, MS_REMOUNT, MS_BIND = 1, 32, 4096
 
@@ -101,7 +104,8 @@ class Sandbox:
         }
         jail = [sys.executable, "-m", "grader.sandbox", json.dumps(policy), "--",
                 sys.executable, "-m", "ipykernel_launcher", "-f", connection_file]
-        return (UNSHARE + jail) if policy["namespaces"] else jail
+        guard = PDEATHSIG if shutil.which(PDEATHSIG[0]) else []
+        return guard + ((UNSHARE + jail) if policy["namespaces"] else jail)
 
 
 def _mount(libc, source: str, target: str, fstype: str | None, flags: int, data: str | None):

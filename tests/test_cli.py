@@ -5,7 +5,9 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -99,3 +101,55 @@ def test_check_runs_public_tests_only(course):
 def test_unknown_tp_is_a_clear_error(course):
     code, out, err = run(course, "grade", "tp9")
     assert code == 1 and "TP inconnu" in err and "Traceback" not in err
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                kids = (task / "children").read_text().split()
+            except OSError:
+                continue
+            found.update(map(int, kids))
+            todo.extend(map(int, kids))
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def test_killed_grader_leaves_no_kernel_behind(course):
+    """A cancelled CI job SIGKILLs the grader: its kernel (stuck in a loop here) must go too."""
+    nb = starter()
+    nb.cells.insert(0, nbformat.v4.new_code_cell("while True:\n    pass"))
+    nbformat.write(nb, course / "toy" / "toy.ipynb")
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "--course", str(course / "course.toml"),
+                             "grade", "toy", "--out", str(course / "g")], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until the kernel runs (it is a python under the grader)
+        kernel = [p for p in _descendants(proc.pid) if "ipykernel_launcher" in _cmdline(p)]
+        if kernel:
+            break
+        time.sleep(0.2)
+    assert kernel, "the kernel never started"
+    family = _descendants(proc.pid)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(map(_alive, family)):
+        time.sleep(0.2)
+    assert not [p for p in family if _alive(p)]
