@@ -212,6 +212,15 @@ def as_float(answer: Answer, key: str, what: str | None = None) -> float:
     return float(as_array(answer, key, shape=(), what=what))
 
 
+def as_number(answer: Answer, key: str, what: str | None = None) -> float:
+    """Like `as_float`, but a one-element array (`np.array([3])`) is accepted too."""
+    arr = as_array(answer, key, what=what)
+    if arr.size != 1:
+        raise AssertionError(f"{what or key} : un nombre est attendu, pas un tableau de forme "
+                             f"{arr.shape}")
+    return float(arr.reshape(()))
+
+
 def relative_error(a, b) -> float:
     """CS231n relative error max|a-b| / max(|a|+|b|), 0 when both are 0."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)

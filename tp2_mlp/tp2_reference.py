@@ -19,7 +19,6 @@ functions that need them. Every message a student can read is in French.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import math
@@ -29,14 +28,11 @@ import warnings
 
 import numpy as np
 
-from grader.checks import Check, Checks, as_array
-
-if "ipykernel" not in sys.modules:
-    # The judge (and the tests): the grader imports Keras in a background thread (judge_imports
-    # below); TensorFlow must not write its start-up lines on the grader's console. In a
-    # student's kernel nothing changes here: preparer_keras() silences those lines itself.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from grader.checks import Check, Checks, as_array, as_number
+# preparer_keras and tracer_historique are given to the students through this module.
+from grader.keras_models import (canonical_name, export_model, import_keras, predict,  # noqa: F401
+                                 preparer_keras, quiet_stderr, rebuild, tracer_historique,
+                                 validate_architecture)
 
 CHECKS = Checks(judge_imports=("keras", "sklearn.preprocessing", "sklearn.linear_model",
                                "sklearn.model_selection", "sklearn.neighbors",
@@ -44,87 +40,6 @@ CHECKS = Checks(judge_imports=("keras", "sklearn.preprocessing", "sklearn.linear
 check = CHECKS.check
 
 GRAINE_DONNEES = 0  # every split of this TP is fixed: the judge uses the same one
-
-
-# =============================================================================================
-# Keras set-up (given to the students)
-# =============================================================================================
-@contextlib.contextmanager
-def _stderr_muet():
-    """Silence file descriptor 2 (TensorFlow's C++ start-up lines) for the duration of the block.
-
-    TF 2.21 prints "oneDNN custom operations are on" through absl before `TF_CPP_MIN_LOG_LEVEL`
-    applies when the variable is set from Python: in a notebook those lines become stderr output.
-    """
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        try:
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-def _importer_keras():
-    """`import keras` without TensorFlow's start-up noise (kernel and judge)."""
-    if "keras" in sys.modules:
-        return sys.modules["keras"]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _stderr_muet(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import keras
-    return keras
-
-
-def preparer_keras(graine=0):
-    """Set Keras up for this TP and return the `keras` module.
-
-    - backend: the KERAS_BACKEND environment variable ("tensorflow" by default, or "torch"),
-      which must be chosen BEFORE the first `import keras`;
-    - TensorFlow's start-up and retracing messages silenced;
-    - one thread (two shared cores: fastest here, and runs are bit-for-bit reproducible);
-    - random seed fixed with `keras.utils.set_random_seed(graine)`: call it again before building
-      each model so that a result does not depend on the order the cells were run in.
-    """
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    keras = _importer_keras()
-    with _stderr_muet(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if keras.backend.backend() == "torch":
-            import torch
-
-            torch.set_num_threads(1)
-        else:
-            import tensorflow as tf
-
-            try:
-                tf.config.threading.set_intra_op_parallelism_threads(1)
-                tf.config.threading.set_inter_op_parallelism_threads(1)
-            except RuntimeError:  # already initialised (cell run twice): keep the setting
-                pass
-            # Grappler's graph optimisations cost more than they save on these tiny models
-            # (measured: about 30 % of the per-epoch time of fit).
-            tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-        keras.utils.set_random_seed(graine)  # imports TensorFlow, even under torch
-        try:  # "N out of the last M calls … triggered tf.function retracing": noise here
-            import tensorflow as tf
-
-            tf.get_logger().setLevel("ERROR")
-        except Exception:
-            pass
-    return keras
 
 
 # =============================================================================================
@@ -177,31 +92,10 @@ def donnees_friedman(n=1000, graine=GRAINE_DONNEES):
 # =============================================================================================
 # Plots and small tools (given)
 # =============================================================================================
-def tracer_historique(historique, metrique="loss", ax=None, titre=None, label=None):
-    """Learning curves of a Keras `History` (or its `.history` dict): `metrique` on the training
-    set and, when present, on the validation set (`val_<metrique>`)."""
-    import matplotlib.pyplot as plt
-
-    h = getattr(historique, "history", historique)
-    ax = ax or plt.gca()
-    prefixe = f"{label} — " if label else ""
-    epoques = np.arange(1, len(h[metrique]) + 1)
-    (ligne,) = ax.plot(epoques, h[metrique], "-", label=f"{prefixe}apprentissage")
-    if f"val_{metrique}" in h:
-        ax.plot(epoques, h[f"val_{metrique}"], "--", color=ligne.get_color(),
-                label=f"{prefixe}validation")
-    ax.set_xlabel("époque")
-    ax.set_ylabel(metrique)
-    ax.legend(loc="best", fontsize="small")
-    if titre:
-        ax.set_title(titre)
-    return ax
-
-
 def enregistreur_pertes():
     """A Keras callback recording the training loss after every update (every batch):
     `cb = enregistreur_pertes(); model.fit(..., callbacks=[cb]); cb.pertes` is the list."""
-    keras = _importer_keras()
+    keras = import_keras()
 
     class EnregistreurPertes(keras.callbacks.Callback):
         def __init__(self):
@@ -246,174 +140,6 @@ def _scaler(X_train):
     return StandardScaler().fit(X_train)
 
 
-# -- trained models: export in the kernel, rebuild and measure in the judge --------------------
-def _exporter_modele(modele) -> dict:
-    """Kernel side: a Keras model as plain data (architecture JSON with its compile config,
-    number of optimizer updates, weights)."""
-    if not (hasattr(modele, "to_json") and hasattr(modele, "get_weights")):
-        return {"type": type(modele).__name__}
-    out = {"architecture": modele.to_json()}
-    iterations = getattr(getattr(modele, "optimizer", None), "iterations", None)
-    try:
-        out["iterations"] = float(np.asarray(iterations)) if iterations is not None else -1.0
-    except Exception:
-        out["iterations"] = -1.0
-    poids = modele.get_weights()
-    out["n_poids"] = len(poids)
-    for i, w in enumerate(poids):
-        out[f"w{i}"] = np.asarray(w, dtype=float)
-    return out
-
-
-def _nombre(answer, key, what):
-    """A number (a 0-d or one-element array is accepted)."""
-    arr = as_array(answer, key, what=what)
-    if arr.size != 1:
-        raise AssertionError(f"{what} : un nombre est attendu, pas un tableau de forme {arr.shape}")
-    return float(arr.reshape(()))
-
-
-_COUCHES_AUTORISEES = {
-    "Sequential", "Functional", "Model", "InputLayer", "__keras_tensor__", "DTypePolicy",
-    "Dense", "Dropout", "BatchNormalization", "LayerNormalization", "Activation", "ReLU",
-    "LeakyReLU", "ELU", "PReLU", "Softmax", "Flatten", "Reshape", "GaussianNoise",
-    "GaussianDropout", "AlphaDropout", "SpatialDropout1D", "SpatialDropout2D", "Identity",
-    "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
-    "GlobalMaxPooling2D", "ZeroPadding2D", "Rescaling",
-}
-_MODULES_LIBRES = ("keras.initializers", "keras.regularizers", "keras.constraints")
-_LIMITES = {"units": 2048, "filters": 512}
-MAX_COUCHES = 40
-MAX_POIDS = 2_000_000
-
-
-def _valider_architecture(config, forme_entree, quoi):
-    """Judge side, before anything is built: only plain Keras layers of a reasonable size, and
-    the expected input shape. Raises AssertionError (French) otherwise."""
-    noeuds, formes = [], []
-
-    def walk(obj):
-        if isinstance(obj, dict):
-            if "class_name" in obj:
-                module = obj.get("module")
-                nom = obj.get("class_name")
-                if module not in (None, "builtins") and not (
-                        isinstance(module, str) and (module == "keras" or module.startswith("keras."))):
-                    raise AssertionError(f"{quoi} : objet « {nom} » d'un module non autorisé")
-                libre = isinstance(module, str) and module.startswith(_MODULES_LIBRES)
-                if not libre and nom not in _COUCHES_AUTORISEES and module != "builtins":
-                    raise AssertionError(
-                        f"{quoi} : couche « {nom} » non acceptée dans ce TP (couches Keras "
-                        "standard uniquement : Dense, Dropout, BatchNormalization, Activation, "
-                        "Conv2D, MaxPooling2D, Flatten…)")
-                noeuds.append(nom)
-                cfg = obj.get("config")
-                if isinstance(cfg, dict):
-                    for cle, limite in _LIMITES.items():
-                        v = cfg.get(cle)
-                        if isinstance(v, (int, float)) and not (0 < v <= limite):
-                            raise AssertionError(f"{quoi} : {cle} = {v} hors des limites de ce "
-                                                 f"TP (1 à {limite})")
-                    for cle in ("kernel_size", "pool_size", "strides"):
-                        v = cfg.get(cle)
-                        vals = v if isinstance(v, list) else [v]
-                        if any(isinstance(t, (int, float)) and not (0 < t <= 8) for t in vals):
-                            raise AssertionError(f"{quoi} : {cle} = {v} hors des limites de ce "
-                                                 "TP (1 à 8)")
-                    if nom == "InputLayer":
-                        formes.append(cfg.get("batch_shape") or cfg.get("batch_input_shape"))
-            for v in obj.values():
-                walk(v)
-        elif isinstance(obj, list):
-            for v in obj:
-                walk(v)
-
-    walk(config)
-    if not isinstance(config, dict) or config.get("class_name") not in ("Sequential", "Functional",
-                                                                        "Model"):
-        raise AssertionError(f"{quoi} : un modèle keras.Sequential ou keras.Model est attendu")
-    if sum(1 for n in noeuds if n not in ("DTypePolicy", "__keras_tensor__")) > 3 * MAX_COUCHES:
-        raise AssertionError(f"{quoi} : trop de couches pour ce TP")
-    if not formes:
-        raise AssertionError(
-            f"{quoi} : le modèle n'a pas de couche d'entrée : commencez par "
-            f"keras.Input(shape={tuple(forme_entree)}) (et entraînez-le)")
-    attendu = [None, *forme_entree]
-    if any(list(f or []) != attendu for f in formes):
-        raise AssertionError(
-            f"{quoi} : entrée de forme {tuple((formes[0] or [None])[1:])} au lieu de "
-            f"{tuple(forme_entree)} attendue")
-
-
-def _keras_juge():
-    return _importer_keras()
-
-
-def _reconstruire(answer, forme_entree, quoi):
-    """Judge side: the student's model rebuilt from its JSON and weights (never trusted as an
-    object). Returns (model, compile config dict, optimizer iterations)."""
-    if "type" in answer:
-        raise AssertionError(f"{quoi} doit être un modèle Keras (keras.Sequential ou keras.Model), "
-                             f"pas un objet de type {answer['type']}")
-    arch = answer.get("architecture")
-    if not isinstance(arch, str):
-        raise AssertionError(f"{quoi} : architecture du modèle illisible")
-    try:
-        config = json.loads(arch)
-    except ValueError:
-        raise AssertionError(f"{quoi} : architecture du modèle illisible") from None
-    compilation = config.pop("compile_config", None) if isinstance(config, dict) else None
-    _valider_architecture(config, forme_entree, quoi)
-    n_poids = int(_nombre(answer, "n_poids", f"{quoi} (nombre de tableaux de poids)"))
-    if not 0 <= n_poids <= 4 * MAX_COUCHES:
-        raise AssertionError(f"{quoi} : poids du modèle illisibles")
-    poids = [as_array(answer, f"w{i}", what=f"{quoi} (poids n° {i})") for i in range(n_poids)]
-    if sum(p.size for p in poids) > MAX_POIDS:
-        raise AssertionError(f"{quoi} : plus de {MAX_POIDS} paramètres, trop pour ce TP")
-    keras = _keras_juge()
-    try:
-        with _stderr_muet(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            modele = keras.models.model_from_json(json.dumps(config))
-    except Exception as exc:
-        raise AssertionError(f"{quoi} : impossible de reconstruire le modèle ({type(exc).__name__}"
-                             f" : {str(exc)[:150]})") from None
-    attendu = [tuple(w.shape) for w in modele.get_weights()]
-    if not attendu or not poids:
-        raise AssertionError(f"{quoi} : le modèle n'a aucun poids (a-t-il été construit ?)")
-    if attendu != [tuple(p.shape) for p in poids]:
-        raise AssertionError(f"{quoi} : les poids envoyés ne correspondent pas à l'architecture")
-    modele.set_weights(poids)
-    iterations = _nombre(answer, "iterations", f"{quoi} (mises à jour)") if "iterations" in answer else -1.0
-    return modele, (compilation if isinstance(compilation, dict) else {}), iterations
-
-
-def _predire(modele, X):
-    """Judge side: the rebuilt model's outputs on X, as a float array (eager call, no retracing)."""
-    keras = _keras_juge()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sortie = modele(np.asarray(X, dtype="float32"), training=False)
-        sortie = np.asarray(keras.ops.convert_to_numpy(sortie), dtype=float)
-    if not np.all(np.isfinite(sortie)):
-        raise AssertionError("les prédictions du modèle contiennent des NaN ou des infinis "
-                             "(apprentissage qui a divergé ?)")
-    return sortie
-
-
-def _nom(objet) -> str:
-    """Canonical name of a serialized loss / optimizer / metric: lower case, no underscores."""
-    if isinstance(objet, dict):
-        cfg = objet.get("config")
-        if objet.get("class_name") == "function" and isinstance(cfg, str):
-            objet = cfg
-        elif isinstance(cfg, dict) and objet.get("module", "").startswith("keras.losses"):
-            objet = objet.get("class_name", "")
-        else:
-            objet = objet.get("class_name", "")
-    return str(objet).lower().replace("_", "")
-
-
 _PERTES = {
     "mse": {"mse", "meansquarederror"},
     "mae": {"mae", "meanabsoluteerror"},
@@ -425,7 +151,7 @@ _PERTES = {
 def _perte(compilation, quoi, attendues, conseil):
     if not compilation:
         raise AssertionError(f"{quoi} : le modèle n'a pas été compilé (model.compile) ni entraîné")
-    nom = _nom(compilation.get("loss"))
+    nom = canonical_name(compilation.get("loss"))
     if not any(nom in _PERTES[a] for a in attendues):
         raise AssertionError(f"{quoi} : fonction de perte « {nom or 'aucune'} » ; {conseil}")
 
@@ -447,7 +173,7 @@ def _activation_sortie(modele) -> str:
         cfg = couche.get_config()
         act = cfg.get("activation")
         if nom == "Activation" or nom == "Dense":
-            return str(act if isinstance(act, str) else _nom(act)).lower()
+            return str(act if isinstance(act, str) else canonical_name(act)).lower()
         return nom.lower()
     return "?"
 
@@ -558,7 +284,7 @@ def _eval_parametres(case, nombre_parametres_mlp):
 
 def _compte_keras(tailles):
     """Oracle: the parameter count Keras gives for Input(t0) → Dense(t1) → … → Dense(tL)."""
-    keras = _keras_juge()
+    keras = import_keras()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         modele = keras.Sequential([keras.Input((int(tailles[0]),))]
@@ -568,7 +294,7 @@ def _compte_keras(tailles):
 
 def _verdict_parametres(case, answer):
     t = [int(v) for v in case["tailles"]]
-    n = _nombre(answer, "n", "nombre_parametres_mlp")
+    n = as_number(answer, "n", "nombre_parametres_mlp")
     attendu = _compte_keras(t)
     if n == attendu:
         return
@@ -619,7 +345,7 @@ def _cas_diapo(rng, hidden):
 def _eval_modele(nom):
     @_quiet
     def evaluate(case, modele):
-        return _exporter_modele(modele)
+        return export_model(modele)
 
     evaluate.__name__ = f"_eval_{nom}"
     return evaluate
@@ -627,7 +353,7 @@ def _eval_modele(nom):
 
 def _verdict_diapo(case, answer):
     quoi = "modele_diapo"
-    modele, compilation, iterations = _reconstruire(answer, (20,), quoi)
+    modele, compilation, iterations = rebuild(answer, (20,), quoi)
     denses = [c for c in _dernieres_couches(modele) if type(c).__name__ == "Dense"]
     autres = [type(c).__name__ for c in _dernieres_couches(modele) if type(c).__name__ != "Dense"]
     if autres:
@@ -638,13 +364,13 @@ def _verdict_diapo(case, answer):
     if archi != attendu:
         raise AssertionError(f"{quoi} : couches Dense {archi} au lieu de {attendu} (Input 20 → "
                              "Dense 128 relu → Dense 64 relu → Dense 1 sans activation)")
-    opt = _nom(compilation.get("optimizer")) if compilation else ""
+    opt = canonical_name(compilation.get("optimizer")) if compilation else ""
     if not compilation:
         raise AssertionError(f"{quoi} : le modèle n'a pas été compilé (model.compile)")
     if opt != "rmsprop":
         raise AssertionError(f"{quoi} : optimiseur « {opt} » au lieu de 'rmsprop'")
     _perte(compilation, quoi, ("mse",), "la diapositive utilise loss='mse'")
-    metriques = {_nom(m) for m in (compilation.get("metrics") or [])}
+    metriques = {canonical_name(m) for m in (compilation.get("metrics") or [])}
     if not ({"mae", "meanabsoluteerror"} & metriques and {"mse", "meansquarederror"} & metriques):
         raise AssertionError(f"{quoi} : métriques {sorted(metriques)} ; la diapositive demande "
                              "metrics=['mae', 'mse']")
@@ -655,7 +381,7 @@ def _verdict_diapo(case, answer):
             f"⌈{N_FRIEDMAN}/64⌉ lots : fit(batch_size=64, epochs=20) sur les {N_FRIEDMAN} "
             "exemples d'apprentissage, une seule fois (reconstruisez le modèle avant de "
             "relancer fit)")
-    pred = _predire(modele, case["_X"])[:, 0]
+    pred = predict(modele, case["_X"])[:, 0]
     r2 = _r2(case["_y"], pred)
     from sklearn.linear_model import LinearRegression
 
@@ -751,10 +477,10 @@ def _verdict_construire(case, answer):
         raise AssertionError(f"{appel} : architecture illisible") from None
     if isinstance(config, dict):
         config.pop("compile_config", None)
-    _valider_architecture(config, (n_in,), appel)
-    keras = _keras_juge()
+    validate_architecture(config, (n_in,), appel)
+    keras = import_keras()
     try:
-        with _stderr_muet(), warnings.catch_warnings():
+        with quiet_stderr(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             modele = keras.models.model_from_json(json.dumps(config))
     except Exception as exc:
@@ -842,8 +568,8 @@ def _cas_cancer(rng, hidden):
 
 def _verdict_cancer(case, answer):
     quoi = "modele_cancer"
-    modele, compilation, _ = _reconstruire(answer, (30,), quoi)
-    P = _predire(modele, case["_X"])
+    modele, compilation, _ = rebuild(answer, (30,), quoi)
+    P = predict(modele, case["_X"])
     if P.ndim != 2 or P.shape[1] != 1:
         raise AssertionError(f"{quoi} : sortie de forme {P.shape[1:]} ; la classification "
                              "binaire a UNE sortie : la probabilité de la classe 1 (Dense(1, "
@@ -875,8 +601,8 @@ def _cas_diabete(rng, hidden):
 
 def _verdict_diabete(case, answer):
     quoi = "modele_diabete"
-    modele, compilation, _ = _reconstruire(answer, (10,), quoi)
-    P = _predire(modele, case["_X"])
+    modele, compilation, _ = rebuild(answer, (10,), quoi)
+    P = predict(modele, case["_X"])
     if P.ndim != 2 or P.shape[1] != 1:
         raise AssertionError(f"{quoi} : sortie de forme {P.shape[1:]} au lieu d'un seul nombre")
     act = _activation_sortie(modele)
@@ -927,8 +653,8 @@ def _verdict_exactitude_chiffres(acc, quoi, seuil, conseil):
 
 def _verdict_chiffres(case, answer):
     quoi = "modele_chiffres"
-    modele, compilation, _ = _reconstruire(answer, (64,), quoi)
-    P = _predire(modele, case["_X"])
+    modele, compilation, _ = rebuild(answer, (64,), quoi)
+    P = predict(modele, case["_X"])
     _verdict_proba_chiffres(P, quoi, modele)
     _perte(compilation, quoi, ("cce",), "la classification multi-classe utilise "
                                         "loss='categorical_crossentropy' (étiquettes one-hot)")
@@ -970,7 +696,7 @@ def _eval_mises_a_jour(case, nombre_mises_a_jour):
 
 def _lots_keras(n, batch_size):
     """Oracle: how many batches Keras's own data adapter cuts n examples into."""
-    _keras_juge()
+    import_keras()
     try:
         from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
 
@@ -982,7 +708,7 @@ def _lots_keras(n, batch_size):
 
 def _verdict_mises_a_jour(case, answer):
     n, b, e = int(case["n"]), int(case["batch_size"]), int(case["epochs"])
-    m = _nombre(answer, "m", "nombre_mises_a_jour")
+    m = as_number(answer, "m", "nombre_mises_a_jour")
     attendu = e * _lots_keras(n, b)
     if m == attendu:
         return
@@ -1037,7 +763,7 @@ def _eval_arret(case, arret_precoce):
 
 def _oracle_arret(pertes, patience):
     """Keras's own EarlyStopping callback driven epoch by epoch on these validation losses."""
-    keras = _keras_juge()
+    keras = import_keras()
 
     class _Modele:  # what the callback touches: stop_training and the weights
         stop_training = False
@@ -1081,8 +807,8 @@ def _verdict_arret(case, answer):
     if "forme" in answer:
         raise AssertionError("arret_precoce doit renvoyer le couple (n_epoques, meilleure)")
     pertes, patience = [float(v) for v in case["pertes"]], int(case["patience"])
-    n = _nombre(answer, "n", "n_epoques")
-    best = _nombre(answer, "meilleure", "meilleure")
+    n = as_number(answer, "n", "n_epoques")
+    best = as_number(answer, "meilleure", "meilleure")
     en, eb = _oracle_arret(pertes, patience)
     if (n, best) == (en, eb):
         return
@@ -1234,7 +960,7 @@ def _verdict_validation(case, answer):
     attendu = _scores_oracle(X, y, k, g)
     if np.allclose(scores, attendu, atol=1e-9):
         return
-    construits = _nombre(answer, "construits", "nombre de modèles construits")
+    construits = as_number(answer, "construits", "nombre de modèles construits")
     if construits < k:
         raise AssertionError(f"{ou} : {construits:g} modèle(s) construit(s) pour {k} plis : "
                              "appelez construire_modele() à CHAQUE pli, sinon le modèle garde ce "

@@ -19,104 +19,22 @@ functions that need them. Every message a student can read is in French.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import json
 import os
 import sys
 import warnings
 
 import numpy as np
 
-from grader.checks import Check, Checks, as_array
-
-if "ipykernel" not in sys.modules:
-    # The judge (and the tests): the grader imports Keras in a background thread (judge_imports
-    # below); TensorFlow must not write its start-up lines on the grader's console. In a
-    # student's kernel nothing changes here: preparer_keras() silences those lines itself.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from grader.checks import Check, Checks, as_array, as_number
+# preparer_keras and tracer_historique are given to the students through this module.
+from grader.keras_models import (canonical_name, export_model, import_keras, predict,  # noqa: F401
+                                 preparer_keras, quiet_stderr, rebuild, tracer_historique)
 
 CHECKS = Checks(judge_imports=("keras", "torch", "sklearn.model_selection"))
 check = CHECKS.check
 
 GRAINE_DONNEES = 0
-
-
-# =============================================================================================
-# Keras set-up (given to the students; same as TP2)
-# =============================================================================================
-@contextlib.contextmanager
-def _stderr_muet():
-    """Silence file descriptor 2 (TensorFlow's C++ start-up lines) for the duration of the block."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        try:
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-def _importer_keras():
-    """`import keras` without TensorFlow's start-up noise (kernel and judge)."""
-    if "keras" in sys.modules:
-        return sys.modules["keras"]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _stderr_muet(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import keras
-    return keras
-
-
-def preparer_keras(graine=0):
-    """Set Keras up for this TP and return the `keras` module.
-
-    - backend: the KERAS_BACKEND environment variable ("tensorflow" by default, or "torch"),
-      which must be chosen BEFORE the first `import keras`;
-    - TensorFlow's start-up and retracing messages silenced;
-    - one thread (two shared cores: fastest here, and runs are bit-for-bit reproducible);
-    - random seed fixed with `keras.utils.set_random_seed(graine)`: call it again before building
-      each model so that a result does not depend on the order the cells were run in.
-    """
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    keras = _importer_keras()
-    with _stderr_muet(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if keras.backend.backend() == "torch":
-            import torch
-
-            torch.set_num_threads(1)
-        else:
-            import tensorflow as tf
-
-            try:
-                tf.config.threading.set_intra_op_parallelism_threads(1)
-                tf.config.threading.set_inter_op_parallelism_threads(1)
-            except RuntimeError:  # already initialised (cell run twice): keep the setting
-                pass
-            # Grappler's graph optimisations cost more than they save on these tiny models.
-            tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-        keras.utils.set_random_seed(graine)  # imports TensorFlow, even under torch
-        try:
-            import tensorflow as tf
-
-            tf.get_logger().setLevel("ERROR")
-        except Exception:
-            pass
-    return keras
 
 
 # =============================================================================================
@@ -164,27 +82,6 @@ def afficher_images(images, titres=None, n_colonnes=8, taille=1.4, cmap="gray_r"
     return fig
 
 
-def tracer_historique(historique, metrique="loss", ax=None, titre=None, label=None):
-    """Learning curves of a Keras `History`: `metrique` on the training set and, when present,
-    on the validation set."""
-    import matplotlib.pyplot as plt
-
-    h = getattr(historique, "history", historique)
-    ax = ax or plt.gca()
-    prefixe = f"{label} — " if label else ""
-    epoques = np.arange(1, len(h[metrique]) + 1)
-    (ligne,) = ax.plot(epoques, h[metrique], "-", label=f"{prefixe}apprentissage")
-    if f"val_{metrique}" in h:
-        ax.plot(epoques, h[f"val_{metrique}"], "--", color=ligne.get_color(),
-                label=f"{prefixe}validation")
-    ax.set_xlabel("époque")
-    ax.set_ylabel(metrique)
-    ax.legend(loc="best", fontsize="small")
-    if titre:
-        ax.set_title(titre)
-    return ax
-
-
 # =============================================================================================
 # Helpers shared by the checks
 # =============================================================================================
@@ -198,20 +95,8 @@ def _quiet(fn):
     return wrapper
 
 
-def _nombre(answer, key, what):
-    """A number (a 0-d or one-element array is accepted)."""
-    arr = as_array(answer, key, what=what)
-    if arr.size != 1:
-        raise AssertionError(f"{what} : un nombre est attendu, pas un tableau de forme {arr.shape}")
-    return float(arr.reshape(()))
-
-
-def _keras_juge():
-    return _importer_keras()
-
-
 def _torch():
-    with _stderr_muet(), warnings.catch_warnings():
+    with quiet_stderr(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import torch
     return torch
@@ -237,7 +122,7 @@ def _sortie_torch(h, w, kh, kw, p, s):
 def _sortie_keras(h, w, kh, kw, p, s, couche="conv"):
     """(H_out, W_out) of Keras ZeroPadding2D(p) → Conv2D((kh, kw), strides=s) (or
     MaxPooling2D((kh, kw), strides=s)), from the layers' own output shapes."""
-    keras = _keras_juge()
+    keras = import_keras()
     L = keras.layers
     forme = (1, h, w, 1)
     if p:
@@ -283,7 +168,7 @@ def _eval_mlp_image(case, parametres_mlp_image):
 
 def _mlp_image_keras(h, w):
     """Oracle: count_params() of Input(s) → Dense(s/2) → Dense(s/4) → Dense(1), s = h w."""
-    keras = _keras_juge()
+    keras = import_keras()
     s = h * w
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -294,7 +179,7 @@ def _mlp_image_keras(h, w):
 
 def _verdict_mlp_image(case, answer):
     h, w = int(case["h"]), int(case["w"])
-    n = _nombre(answer, "n", "parametres_mlp_image")
+    n = as_number(answer, "n", "parametres_mlp_image")
     attendu = CHIFFRES_COURS.get((h, w)) or _mlp_image_keras(h, w)
     if n == attendu:
         return
@@ -415,7 +300,7 @@ def _eval_couche(case, couche_convolution):
 def _couche_keras(images, noyaux, biais, p, s, activation=None):
     """Oracle: a real Keras ZeroPadding2D(p) → Conv2D(F, (kh, kw), strides=s) layer holding the
     given weights, applied to the image."""
-    keras = _keras_juge()
+    keras = import_keras()
     L = keras.layers
     kh, kw, c, f = noyaux.shape
     couches = ([L.ZeroPadding2D(p, dtype="float64")] if p else []) + [
@@ -490,7 +375,7 @@ def _eval_pool(case, max_pooling):
 
 
 def _pool_keras(carte, k, s, mode="max"):
-    keras = _keras_juge()
+    keras = import_keras()
     L = keras.layers
     couche = (L.MaxPooling2D if mode == "max" else L.AveragePooling2D)(
         pool_size=k, strides=s, dtype="float64")
@@ -626,7 +511,7 @@ def _eval_params_conv(case, nombre_parametres_conv):
 
 
 def _params_conv_oracles(kx, ky, i, f):
-    keras, torch = _keras_juge(), _torch()
+    keras, torch = import_keras(), _torch()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         k = keras.Sequential([keras.Input((12, 12, i)), keras.layers.Conv2D(f, (ky, kx))])
@@ -742,7 +627,7 @@ def _eval_archi(case, resume_architecture):
 def _archi_keras(entree, couches):
     """Oracle: the Keras model of this architecture; per layer (output shape, count_params).
     A convolution with padding p is ZeroPadding2D(p) → Conv2D (counted as one layer)."""
-    keras = _keras_juge()
+    keras = import_keras()
     L = keras.layers
     x = entree_k = keras.Input(tuple(int(v) for v in entree))
     resume = []
@@ -777,14 +662,14 @@ def _verdict_archi(case, answer):
     entree, couches = tuple(int(v) for v in case["entree"]), case["couches"]
     attendu = _archi_keras(entree, couches)
     specs = _en_tuples(couches)
-    n = int(_nombre(answer, "n", "nombre de couches"))
+    n = int(as_number(answer, "n", "nombre de couches"))
     if n != len(attendu):
         raise AssertionError(f"{n} couple(s) renvoyé(s) pour {len(attendu)} couches")
     forme_prec = entree
     for i, ((forme, params), spec) in enumerate(zip(attendu, specs)):
         quoi = f"entrée {entree}, couche n° {i + 1} {spec} ({_nom_couche(spec)})"
         g_forme = as_array(answer, f"forme{i}", what=f"{quoi} : forme")
-        g_params = _nombre(answer, f"params{i}", f"{quoi} : paramètres")
+        g_params = as_number(answer, f"params{i}", f"{quoi} : paramètres")
         if tuple(g_forme.astype(int).tolist()) != forme or not np.all(g_forme == np.round(g_forme)):
             g = tuple(g_forme.tolist())
             if spec[0] == "conv" and len(g) == 3 and g == (forme[2], forme[0], forme[1]):
@@ -832,150 +717,8 @@ def _cas_cnn(rng, hidden):
     return [{"_X": X_test, "_y": y_test}]
 
 
-def _exporter_modele(modele) -> dict:
-    """Kernel side: a Keras model as plain data (architecture JSON with its compile config,
-    weights)."""
-    if not (hasattr(modele, "to_json") and hasattr(modele, "get_weights")):
-        return {"type": type(modele).__name__}
-    out = {"architecture": modele.to_json()}
-    poids = modele.get_weights()
-    out["n_poids"] = len(poids)
-    for i, w in enumerate(poids):
-        out[f"w{i}"] = np.asarray(w, dtype=float)
-    return out
-
-
-_COUCHES_AUTORISEES = {
-    "Sequential", "Functional", "Model", "InputLayer", "__keras_tensor__", "DTypePolicy",
-    "Dense", "Dropout", "BatchNormalization", "LayerNormalization", "Activation", "ReLU",
-    "LeakyReLU", "ELU", "PReLU", "Softmax", "Flatten", "Reshape", "GaussianNoise",
-    "GaussianDropout", "SpatialDropout2D", "Identity", "Conv2D", "SeparableConv2D",
-    "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
-    "GlobalMaxPooling2D", "ZeroPadding2D", "Rescaling", "RandomTranslation", "RandomRotation",
-    "RandomZoom",
-}
-_MODULES_LIBRES = ("keras.initializers", "keras.regularizers", "keras.constraints")
-_LIMITES = {"units": 2048, "filters": 512}
-MAX_COUCHES = 40
-MAX_POIDS = 2_000_000
-
-
-def _valider_architecture(config, forme_entree, quoi):
-    """Judge side, before anything is built: only plain Keras layers of a reasonable size, and
-    the expected input shape."""
-    noeuds, formes = [], []
-
-    def walk(obj):
-        if isinstance(obj, dict):
-            if "class_name" in obj:
-                module, nom = obj.get("module"), obj.get("class_name")
-                if module not in (None, "builtins") and not (
-                        isinstance(module, str) and (module == "keras" or module.startswith("keras."))):
-                    raise AssertionError(f"{quoi} : objet « {nom} » d'un module non autorisé")
-                libre = isinstance(module, str) and module.startswith(_MODULES_LIBRES)
-                if not libre and nom not in _COUCHES_AUTORISEES and module != "builtins":
-                    raise AssertionError(
-                        f"{quoi} : couche « {nom} » non acceptée dans ce TP (couches Keras "
-                        "standard uniquement : Conv2D, MaxPooling2D, Flatten, Dense, Dropout, "
-                        "BatchNormalization…)")
-                noeuds.append(nom)
-                cfg = obj.get("config")
-                if isinstance(cfg, dict):
-                    for cle, limite in _LIMITES.items():
-                        v = cfg.get(cle)
-                        if isinstance(v, (int, float)) and not (0 < v <= limite):
-                            raise AssertionError(f"{quoi} : {cle} = {v} hors des limites de ce "
-                                                 f"TP (1 à {limite})")
-                    for cle in ("kernel_size", "pool_size", "strides"):
-                        v = cfg.get(cle)
-                        vals = v if isinstance(v, list) else [v]
-                        if any(isinstance(t, (int, float)) and not (0 < t <= 8) for t in vals):
-                            raise AssertionError(f"{quoi} : {cle} = {v} hors des limites de ce "
-                                                 "TP (1 à 8)")
-                    if nom == "InputLayer":
-                        formes.append(cfg.get("batch_shape") or cfg.get("batch_input_shape"))
-            for v in obj.values():
-                walk(v)
-        elif isinstance(obj, list):
-            for v in obj:
-                walk(v)
-
-    walk(config)
-    if not isinstance(config, dict) or config.get("class_name") not in ("Sequential", "Functional",
-                                                                        "Model"):
-        raise AssertionError(f"{quoi} : un modèle keras.Sequential ou keras.Model est attendu")
-    if sum(1 for n in noeuds if n not in ("DTypePolicy", "__keras_tensor__")) > 3 * MAX_COUCHES:
-        raise AssertionError(f"{quoi} : trop de couches pour ce TP")
-    if not formes:
-        raise AssertionError(f"{quoi} : le modèle n'a pas de couche d'entrée : commencez par "
-                             f"keras.Input(shape={tuple(forme_entree)})")
-    if any(list(f or []) != [None, *forme_entree] for f in formes):
-        raise AssertionError(f"{quoi} : entrée de forme {tuple((formes[0] or [None])[1:])} au "
-                             f"lieu de {tuple(forme_entree)} attendue")
-
-
-def _reconstruire(answer, forme_entree, quoi):
-    """Judge side: the student's model rebuilt from its JSON and weights. Returns (model,
-    compile config dict)."""
-    if "type" in answer:
-        raise AssertionError(f"{quoi} doit être un modèle Keras (keras.Sequential ou keras.Model), "
-                             f"pas un objet de type {answer['type']}")
-    arch = answer.get("architecture")
-    if not isinstance(arch, str):
-        raise AssertionError(f"{quoi} : architecture du modèle illisible")
-    try:
-        config = json.loads(arch)
-    except ValueError:
-        raise AssertionError(f"{quoi} : architecture du modèle illisible") from None
-    compilation = config.pop("compile_config", None) if isinstance(config, dict) else None
-    _valider_architecture(config, forme_entree, quoi)
-    n_poids = int(_nombre(answer, "n_poids", f"{quoi} (nombre de tableaux de poids)"))
-    if not 0 <= n_poids <= 4 * MAX_COUCHES:
-        raise AssertionError(f"{quoi} : poids du modèle illisibles")
-    poids = [as_array(answer, f"w{i}", what=f"{quoi} (poids n° {i})") for i in range(n_poids)]
-    if sum(p.size for p in poids) > MAX_POIDS:
-        raise AssertionError(f"{quoi} : plus de {MAX_POIDS} paramètres, trop pour ce TP")
-    keras = _keras_juge()
-    try:
-        with _stderr_muet(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            modele = keras.models.model_from_json(json.dumps(config))
-    except Exception as exc:
-        raise AssertionError(f"{quoi} : impossible de reconstruire le modèle ({type(exc).__name__}"
-                             f" : {str(exc)[:150]})") from None
-    attendu = [tuple(w.shape) for w in modele.get_weights()]
-    if not attendu or not poids:
-        raise AssertionError(f"{quoi} : le modèle n'a aucun poids (a-t-il été construit ?)")
-    if attendu != [tuple(p.shape) for p in poids]:
-        raise AssertionError(f"{quoi} : les poids envoyés ne correspondent pas à l'architecture")
-    modele.set_weights(poids)
-    return modele, (compilation if isinstance(compilation, dict) else {})
-
-
-def _predire(modele, X):
-    keras = _keras_juge()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sortie = modele(np.asarray(X, dtype="float32"), training=False)
-        sortie = np.asarray(keras.ops.convert_to_numpy(sortie), dtype=float)
-    if not np.all(np.isfinite(sortie)):
-        raise AssertionError("les prédictions du modèle contiennent des NaN ou des infinis "
-                             "(apprentissage qui a divergé ?)")
-    return sortie
-
-
-def _nom(objet) -> str:
-    if isinstance(objet, dict):
-        cfg = objet.get("config")
-        if objet.get("class_name") == "function" and isinstance(cfg, str):
-            objet = cfg
-        else:
-            objet = objet.get("class_name", "")
-    return str(objet).lower().replace("_", "")
-
-
 def _parametres_mlp_tp2():
-    keras = _keras_juge()
+    keras = import_keras()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return int(keras.Sequential([keras.Input((MLP_TP2[0],))] + [
@@ -984,12 +727,12 @@ def _parametres_mlp_tp2():
 
 def _verdict_cnn(case, answer):
     quoi = "cnn_chiffres"
-    modele, compilation = _reconstruire(answer, (8, 8, 1), quoi)
+    modele, compilation, _ = rebuild(answer, (8, 8, 1), quoi)
     types = [type(c).__name__ for c in modele.layers]
     if not any(t in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D") for t in types):
         raise AssertionError(f"{quoi} : aucune couche de convolution (Conv2D) : c'est un réseau "
                              "convolutif qui est demandé")
-    P = _predire(modele, case["_X"])
+    P = predict(modele, case["_X"])
     if P.ndim != 2 or P.shape[1] != 10:
         raise AssertionError(f"{quoi} : sortie de forme {P.shape[1:]} au lieu de (10,) : un "
                              "neurone de sortie par chiffre")
@@ -998,7 +741,7 @@ def _verdict_cnn(case, answer):
                              "activation 'softmax' en sortie")
     if not compilation:
         raise AssertionError(f"{quoi} : le modèle n'a pas été compilé (model.compile) ni entraîné")
-    perte = _nom(compilation.get("loss"))
+    perte = canonical_name(compilation.get("loss"))
     if perte not in ("categoricalcrossentropy", "sparsecategoricalcrossentropy"):
         raise AssertionError(f"{quoi} : fonction de perte « {perte} » : la classification "
                              "multi-classe utilise l'entropie croisée catégorielle "
@@ -1021,7 +764,7 @@ def _verdict_cnn(case, answer):
 
 @_quiet
 def _eval_cnn(case, cnn_chiffres):
-    return _exporter_modele(cnn_chiffres)
+    return export_model(cnn_chiffres)
 
 
 CHECKS.add(Check(
