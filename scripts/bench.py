@@ -1,6 +1,6 @@
 """Grading time beside plain execution, measured side by side in one run (`make bench`).
 
-1. For each TP with a master: (a) plain nbclient execution of the master notebook in a fresh
+1. For each TP with a master (Keras TPs under each of their backends): (a) plain nbclient execution of the master notebook in a fresh
    process, (b) `python -m grader grade TP --from solutions` in a fresh process (restore,
    sandbox, judge with hidden cases, gradebook, reports). Runs alternate, `--repeat` times;
    medians and their ratio are printed.
@@ -56,18 +56,21 @@ def main() -> None:
     tps = [course.tp(n) for n in args.tp] or [
         tp for tp in course.tps.values() if course.master(tp).exists()]
     env = dict(os.environ, PYTHONPATH=":".join(str(course.folder(tp)) for tp in tps))
-    print(f"{'TP':<18} {'exécution seule':>16} {'correction':>12} {'ratio':>7}   (médianes, "
+    print(f"{'TP':<28} {'exécution seule':>16} {'correction':>12} {'ratio':>7}   (médianes, "
           f"{args.repeat} essais alternés)")
     for tp in tps:
-        plain, graded = [], []
-        with tempfile.TemporaryDirectory() as out:
-            for _ in range(args.repeat):
-                plain.append(timed([sys.executable, "-c", PLAIN, str(course.master(tp)),
-                                    str(course.folder(tp))], env))
-                graded.append(timed([sys.executable, "-m", "grader", "grade", tp.name,
-                                     "--from", "solutions", "--out", out], env))
-        p, g = statistics.median(plain), statistics.median(graded)
-        print(f"{tp.name:<18} {p:>15.1f}s {g:>11.1f}s {g / p:>7.2f}")
+        for backend in tp.keras_backends or (None,):  # Keras TPs: under each backend
+            run_env = dict(env, KERAS_BACKEND=backend) if backend else env
+            plain, graded = [], []
+            with tempfile.TemporaryDirectory() as out:
+                for _ in range(args.repeat):
+                    plain.append(timed([sys.executable, "-c", PLAIN, str(course.master(tp)),
+                                        str(course.folder(tp))], run_env))
+                    graded.append(timed([sys.executable, "-m", "grader", "grade", tp.name,
+                                         "--from", "solutions", "--out", out], run_env))
+            p, g = statistics.median(plain), statistics.median(graded)
+            name = f"{tp.name} ({backend})" if backend else tp.name
+            print(f"{name:<28} {p:>15.1f}s {g:>11.1f}s {g / p:>7.2f}")
     if args.submissions:
         official(course, tps[0], env, args.submissions)
 
