@@ -39,3 +39,11 @@ def test_pipeline_has_one_grading_job_per_tp_of_the_course(name):
     ci = yaml.safe_load((ROOT / name).read_text())
     assert ci["grade"]["parallel"]["matrix"][0]["TP"] == list(load_course().tps)
     assert ci["note"]["coverage"] == ci["grade"]["coverage"]
+
+
+def test_gpu_job_grades_the_generative_tps_at_full_scale():
+    gpu = yaml.safe_load((ROOT / ".gitlab-ci.yml").read_text())["gpu"]
+    assert gpu["tags"] == ["gpu"] and gpu["variables"]["COURSE_SCALE"] == "full"
+    assert gpu["allow_failure"] is True  # never blocks a student's pipeline
+    assert {"if": '$COURSE_GPU_RUNNER == "true"'} in gpu["rules"]
+    assert "tp4_autoencoders" in " ".join(gpu["script"]) and "projet_generatif" in " ".join(gpu["script"])
