@@ -9,8 +9,6 @@ mistake) with the specific French diagnostic where the verdict has one.
 
 from __future__ import annotations
 
-import ast
-import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -24,47 +22,12 @@ for _p in (str(ROOT), str(HERE)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-import nbformat  # noqa: E402
-
 import tp1_reference as ref  # noqa: E402
+from master_code import Master  # noqa: E402
 from grader.checks import ERROR, FAILED, INCOMPLETE, PASSED, run_in_process  # noqa: E402
 
-MASTER = ROOT / "solutions" / "tp1_gradient.ipynb"
-TEST_TEMPLATE = ('check("{0}")\n### BEGIN HIDDEN TESTS\ncheck("{0}", hidden=True)\n'
-                 "### END HIDDEN TESTS")
-
-
-# -- the master's implementation ----------------------------------------------------------------
-@functools.lru_cache(maxsize=1)
-def master_notebook():
-    return nbformat.read(MASTER, as_version=4)
-
-
-def _only_definitions(source: str) -> bool:
-    tree = ast.parse(source)
-    kinds = (ast.FunctionDef, ast.Import, ast.ImportFrom)
-    return all(isinstance(node, kinds) for node in tree.body)
-
-
-@functools.lru_cache(maxsize=1)
-def _master_code():
-    cells = [c for c in master_notebook().cells if c.cell_type == "code"]
-    imports = "\n".join(line for line in cells[0].source.splitlines()
-                        if not line.lstrip().startswith("%"))
-    sources = [imports] + [c.source for c in cells
-                           if c.metadata.get("nbgrader", {}).get("solution")
-                           and _only_definitions(c.source)]
-    return [compile(src, f"<master cell {i}>", "exec") for i, src in enumerate(sources)]
-
-
-def master_ns(**overrides) -> dict:
-    """A fresh namespace with the master's definitions, then `overrides` (the master's functions
-    look their helpers up in this namespace, so an overridden helper is used by them)."""
-    ns = {"__name__": "tp1_master"}
-    for code in _master_code():
-        exec(code, ns)
-    ns.update(overrides)
-    return ns
+MASTER = Master(ROOT / "solutions" / "tp1_gradient.ipynb")
+master_ns = MASTER.ns  # the master's definitions, with overrides
 
 
 def judge(name, ns, hidden=False, seed=None):
@@ -487,20 +450,13 @@ MUTANT_CASES = [
 # The checks and the master notebook agree
 # ===============================================================================================
 def test_points_total_20_and_grade_ids_are_the_checks():
-    graded = [c for c in master_notebook().cells if c.metadata.get("nbgrader", {}).get("grade")]
-    points = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"] for c in graded}
-    assert len(points) == len(graded), "grade_id en double"
-    assert sum(points.values()) == 20
-    assert all(float(p) * 2 == int(float(p) * 2) for p in points.values())  # integers or halves
-    assert set(points) == set(ref.CHECKS)
-    for cell in graded:
-        gid = cell.metadata["nbgrader"]["grade_id"]
-        assert cell.cell_type == "code" and cell.source == TEST_TEMPLATE.format(gid)
-        assert cell.metadata["nbgrader"]["locked"] and not cell.metadata["nbgrader"]["solution"]
+    MASTER.assert_graded_cells_are_the_checks(ref.CHECKS)
+
+
 
 
 def test_master_metadata():
-    nb = master_notebook()
+    nb = MASTER.notebook
     assert nb.nbformat == 4 and nb.metadata.kernelspec.name == "python3"
     ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
     assert len(ids) == len(set(ids))
@@ -529,7 +485,7 @@ def test_master_respects_numpy_only():
     from grader.notebooks import numpy_only_violations
 
     assert all(chk.numpy_only for chk in ref.CHECKS.values())
-    assert numpy_only_violations(master_notebook(), list(ref.CHECKS.values())) == {}
+    assert numpy_only_violations(MASTER.notebook, list(ref.CHECKS.values())) == {}
 
 
 def test_reference_module_import_is_cheap():

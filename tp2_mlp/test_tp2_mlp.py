@@ -19,7 +19,6 @@ import math
 import os
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -31,14 +30,12 @@ for _p in (str(ROOT), str(HERE)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-import nbformat  # noqa: E402
-
 import tp2_reference as ref  # noqa: E402
+from master_code import Master, without_magics  # noqa: E402
 from grader.checks import ERROR, FAILED, INCOMPLETE, PASSED, run_in_process  # noqa: E402
 
-MASTER = ROOT / "solutions" / "tp2_mlp.ipynb"
-TEST_TEMPLATE = ('check("{0}")\n### BEGIN HIDDEN TESTS\ncheck("{0}", hidden=True)\n'
-                 "### END HIDDEN TESTS")
+MASTER = Master(ROOT / "solutions" / "tp2_mlp.ipynb")
+master_ns = MASTER.ns
 MODEL_CHECKS = ("modele_diapo", "modele_cancer", "modele_diabete", "modele_chiffres")
 TRAINING_CELLS = ("sol_standardiser", "donnees_cancer", "standardiser_cancer",
                   "sol_nombre_parametres_mlp", "donnees_friedman", "sol_modele_diapo",
@@ -48,57 +45,9 @@ TRAINING_CELLS = ("sol_standardiser", "donnees_cancer", "standardiser_cancer",
 
 # -- the master's implementation ----------------------------------------------------------------
 @functools.lru_cache(maxsize=1)
-def master_notebook():
-    return nbformat.read(MASTER, as_version=4)
-
-
-def _cells():
-    return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in master_notebook().cells
-            if c.cell_type == "code"}
-
-
-def _without_magics(source):
-    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("%"))
-
-
-def _only_definitions(source: str) -> bool:
-    tree = ast.parse(source)
-    kinds = (ast.FunctionDef, ast.Import, ast.ImportFrom)
-    return all(isinstance(node, kinds) for node in tree.body)
-
-
-@functools.lru_cache(maxsize=1)
-def _base_ns():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    ns = {"__name__": "tp2_master"}
-    exec(compile(_without_magics(_cells()["imports"].source), "<imports>", "exec"), ns)
-    for cell in master_notebook().cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("solution") and _only_definitions(cell.source):
-            exec(compile(cell.source, f"<{meta['grade_id']}>", "exec"), ns)
-    return ns
-
-
-def master_ns(**overrides) -> dict:
-    ns = dict(_base_ns())
-    ns.update(overrides)
-    return ns
-
-
-@functools.lru_cache(maxsize=1)
 def trained_ns():
     """The master's data and trained models (its cells, run once)."""
-    import matplotlib.pyplot as plt
-
-    ns = dict(_base_ns())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for gid in TRAINING_CELLS:
-            exec(compile(_without_magics(_cells()[gid].source), f"<{gid}>", "exec"), ns)
-    plt.close("all")
-    return ns
+    return MASTER.run(MASTER.ns(), *TRAINING_CELLS)
 
 
 def judge(name, ns, hidden=False, seed=None):
@@ -311,20 +260,13 @@ def _memorise_test(keras):
 # The checks and the master notebook agree
 # ===============================================================================================
 def test_points_total_20_and_grade_ids_are_the_checks():
-    graded = [c for c in master_notebook().cells if c.metadata.get("nbgrader", {}).get("grade")]
-    points = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"] for c in graded}
-    assert len(points) == len(graded), "grade_id en double"
-    assert sum(points.values()) == 20
-    assert all(float(p) * 2 == int(float(p) * 2) for p in points.values())
-    assert set(points) == set(ref.CHECKS)
-    for cell in graded:
-        gid = cell.metadata["nbgrader"]["grade_id"]
-        assert cell.cell_type == "code" and cell.source == TEST_TEMPLATE.format(gid)
-        assert cell.metadata["nbgrader"]["locked"] and not cell.metadata["nbgrader"]["solution"]
+    MASTER.assert_graded_cells_are_the_checks(ref.CHECKS)
+
+
 
 
 def test_master_metadata():
-    nb = master_notebook()
+    nb = MASTER.notebook
     assert nb.nbformat == 4 and nb.metadata.kernelspec.name == "python3"
     ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
     assert len(ids) == len(set(ids))
@@ -346,7 +288,7 @@ def test_master_metadata():
 def _assert_keras_calls_are_silent(source, where):
     """model.fit / predict / evaluate on a model variable: verbose=0 (no progress bar on
     stderr while grading)."""
-    tree = ast.parse(_without_magics(source))
+    tree = ast.parse(without_magics(source))
     for node in ast.walk(tree):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr in ("fit", "predict", "evaluate")

@@ -32,66 +32,19 @@ for _p in (str(ROOT), str(HERE)):
 import nbformat  # noqa: E402
 
 import tp3_reference as ref  # noqa: E402
+from master_code import Master, without_magics  # noqa: E402
 from grader.checks import ERROR, FAILED, INCOMPLETE, PASSED, run_in_process  # noqa: E402
 
-MASTER = ROOT / "solutions" / "tp3_cnn.ipynb"
-TEST_TEMPLATE = ('check("{0}")\n### BEGIN HIDDEN TESTS\ncheck("{0}", hidden=True)\n'
-                 "### END HIDDEN TESTS")
+MASTER = Master(ROOT / "solutions" / "tp3_cnn.ipynb")
+master_ns = MASTER.ns
 TRAINING_CELLS = ("sobel", "sol_cnn_chiffres")
 
 
 # -- the master's implementation ----------------------------------------------------------------
 @functools.lru_cache(maxsize=1)
-def master_notebook():
-    return nbformat.read(MASTER, as_version=4)
-
-
-def _cells():
-    return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in master_notebook().cells
-            if c.cell_type == "code"}
-
-
-def _without_magics(source):
-    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("%"))
-
-
-def _only_definitions(source: str) -> bool:
-    tree = ast.parse(source)
-    kinds = (ast.FunctionDef, ast.Import, ast.ImportFrom)
-    return all(isinstance(node, kinds) for node in tree.body)
-
-
-@functools.lru_cache(maxsize=1)
-def _base_ns():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    ns = {"__name__": "tp3_master"}
-    exec(compile(_without_magics(_cells()["imports"].source), "<imports>", "exec"), ns)
-    for cell in master_notebook().cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("solution") and _only_definitions(cell.source):
-            exec(compile(cell.source, f"<{meta['grade_id']}>", "exec"), ns)
-    return ns
-
-
-def master_ns(**overrides) -> dict:
-    ns = dict(_base_ns())
-    ns.update(overrides)
-    return ns
-
-
-@functools.lru_cache(maxsize=1)
 def trained_ns():
-    import matplotlib.pyplot as plt
-
-    ns = dict(_base_ns())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for gid in TRAINING_CELLS:
-            exec(compile(_without_magics(_cells()[gid].source), f"<{gid}>", "exec"), ns)
-    plt.close("all")
-    return ns
+    """The master's data and trained models (its cells, run once)."""
+    return MASTER.run(MASTER.ns(), *TRAINING_CELLS)
 
 
 def judge(name, ns, hidden=False, seed=None):
@@ -409,20 +362,13 @@ def _trop_grand(keras, ns):
 # The checks and the master notebook agree
 # ===============================================================================================
 def test_points_total_20_and_grade_ids_are_the_checks():
-    graded = [c for c in master_notebook().cells if c.metadata.get("nbgrader", {}).get("grade")]
-    points = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"] for c in graded}
-    assert len(points) == len(graded), "grade_id en double"
-    assert sum(points.values()) == 20
-    assert all(float(p) * 2 == int(float(p) * 2) for p in points.values())
-    assert set(points) == set(ref.CHECKS)
-    for cell in graded:
-        gid = cell.metadata["nbgrader"]["grade_id"]
-        assert cell.cell_type == "code" and cell.source == TEST_TEMPLATE.format(gid)
-        assert cell.metadata["nbgrader"]["locked"] and not cell.metadata["nbgrader"]["solution"]
+    MASTER.assert_graded_cells_are_the_checks(ref.CHECKS)
+
+
 
 
 def test_master_metadata():
-    nb = master_notebook()
+    nb = MASTER.notebook
     assert nb.nbformat == 4 and nb.metadata.kernelspec.name == "python3"
     ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
     assert len(ids) == len(set(ids))
@@ -438,7 +384,7 @@ def test_master_metadata():
             assert cell.cell_type == "code"
             assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
         if cell.cell_type == "code" and not meta["grade"]:
-            tree = ast.parse(_without_magics(cell.source))
+            tree = ast.parse(without_magics(cell.source))
             for node in ast.walk(tree):
                 if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                         and node.func.attr in ("fit", "predict", "evaluate")
@@ -452,13 +398,13 @@ def test_master_respects_numpy_only():
 
     numpy_checks = [c for c in ref.CHECKS.values() if c.numpy_only]
     assert {c.name for c in numpy_checks} == set(ref.CHECKS) - {"cnn_chiffres"}
-    assert numpy_only_violations(master_notebook(), numpy_checks) == {}
+    assert numpy_only_violations(MASTER.notebook, numpy_checks) == {}
 
 
 def test_keras_answer_to_a_numpy_exercise_is_refused():
     from grader.notebooks import numpy_only_violations
 
-    nb = nbformat.from_dict(master_notebook())
+    nb = nbformat.from_dict(MASTER.notebook)
     cell = next(c for c in nb.cells
                 if c.metadata.get("nbgrader", {}).get("grade_id") == "sol_nombre_parametres_conv")
     cell.source = ("def nombre_parametres_conv(kx, ky, i, f):\n"
