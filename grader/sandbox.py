@@ -127,7 +127,9 @@ def main(argv: list[str]) -> None:
         for path in policy["hidden"]:  # after the read-only binds, so they stay on top
             _mount(libc, "none", path, "tmpfs", MS_RDONLY, "size=4k,mode=000")
     limits = {
-        resource.RLIMIT_AS: policy["memory"],
+        # Writable private memory, not address space: CUDA (and some allocators) reserve tens of
+        # GB of inaccessible address space at start-up, which RLIMIT_AS would refuse.
+        resource.RLIMIT_DATA: policy["memory"],
         resource.RLIMIT_FSIZE: policy["file_size"],
         resource.RLIMIT_NPROC: policy["processes"],
         resource.RLIMIT_CPU: policy["cpu_s"],

@@ -151,6 +151,16 @@ def test_memory_hog_hits_the_limit_not_the_machine(grade):
     assert "Limite de mémoire" in r.feedback_html
 
 
+def test_reserved_address_space_is_not_memory(grade):
+    """CUDA reserves tens of GB of inaccessible address space when it starts: allowed (the
+    limit is on writable memory). The answer only counts if the reservation succeeded."""
+    src = ("import mmap\nMAP_NORESERVE = 0x4000  # Linux; mmap.MAP_NORESERVE is Python 3.13+\n"
+           "reserve = mmap.mmap(-1, 64 * 2**30, prot=0,\n"
+           "                    flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | MAP_NORESERVE)\n"
+           "def carre(x):\n    return x ** 2")
+    assert points(grade(with_answer(master(), "carre_sol", src))) == FULL
+
+
 def test_huge_file_hits_the_size_limit(grade):
     src = "with open('gros.bin', 'wb') as f:\n    f.write(b'0' * (300 * 2**20))"
     r = grade(prepend(master(), src), feedback=True)
