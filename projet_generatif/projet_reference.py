@@ -85,6 +85,10 @@ SEUILS = {
         # the score's sign reversed: Fréchet 23.
         "couverture_chiffres": 9, "confiance_chiffres": 0.78, "frechet_chiffres": 8.0,
         "erreur_chiffres": 0.50,
+        # median distance of a sample to its nearest training image, over the same for the test
+        # images: 1.46-1.48 (3 judge seeds); training images returned with noise 0.1: 0.32,
+        # noise 0.3: 0.93 (and they pass the classifier's metrics: Fréchet 0.5-1.0).
+        "copie_chiffres": 0.6,
     },
     "full": {
         # 8000 iterations (on CPU: 21-67 s, loaded machine): W2 / floor of the draw 0.56-1.11,
@@ -97,6 +101,8 @@ SEUILS = {
         # 0.323-0.327; coverage 10, confidence 0.81-0.86, Fréchet 1.5-2.0.
         "couverture_chiffres": 10, "confiance_chiffres": 0.78, "frechet_chiffres": 4.0,
         "erreur_chiffres": 0.40,
+        # nearest-training-image ratio (see quick): 1.25-1.29 (training seed 0, 2 judge cases).
+        "copie_chiffres": 0.6,
     },
 }
 
@@ -1468,6 +1474,20 @@ def _cases_chiffres(rng, hidden):
              "graine": int(rng.integers(2 ** 31))}]
 
 
+def _plus_proche(A, B):
+    """Distance of each row of A to its nearest row of B."""
+    d2 = (A ** 2).sum(1)[:, None] + (B ** 2).sum(1)[None, :] - 2.0 * A @ B.T
+    return np.sqrt(np.maximum(d2.min(axis=1), 0.0))
+
+
+def _rapport_plus_proche(X):
+    """Median distance of the samples X (diffusion scale) to their nearest training image, in
+    units of the same median for the held-out test images: about 1 or more for new images, near
+    0 for (noisy) copies of the training set."""
+    X_train, X_test = (vers_diffusion(a.astype(float)) for a in _digits()[:2])
+    return float(np.median(_plus_proche(X, X_train)) / np.median(_plus_proche(X_test, X_train)))
+
+
 def _verdict_chiffres(case, answer):
     if "type" in answer:
         raise AssertionError(f"modele_chiffres doit être votre ReseauScore entraîné, pas "
@@ -1484,6 +1504,12 @@ def _verdict_chiffres(case, answer):
     X = as_array(answer, "images", what="échantillons de modele_chiffres")
     if X.shape != (450, 64):
         raise AssertionError(f"échantillons de forme {X.shape} au lieu de (450, 64)")
+    copie = _rapport_plus_proche(np.clip(X, -1.0, 1.0))
+    if copie < s["copie_chiffres"]:
+        raise AssertionError(
+            f"les chiffres générés sont des copies d'images d'apprentissage : distance médiane à "
+            f"l'image d'apprentissage la plus proche {copie:.2f} × celle des chiffres de test "
+            f"(seuil {s['copie_chiffres']:g}) ; le modèle doit générer, pas recopier")
     m = evaluer_chiffres(vers_pixels(X))
     classes = ", ".join(f"{k} : {100 * f:.0f} %" for k, f in enumerate(m["repartition"]) if f > 0)
     if m["couverture"] < s["couverture_chiffres"]:

@@ -451,8 +451,22 @@ MODEL_MUTANTS = {
         ("signe du score", lambda: {"score_du_modele": _score_du_modele("signe")}, None),
         ("score sans √ (divisé par σ²)",
          lambda: {"score_du_modele": _score_du_modele("variance")}, None),
+        ("images d'apprentissage recopiées", lambda: {"echantillonner_langevin": _copieur(0.0)},
+         "copies"),
+        ("images d'apprentissage légèrement bruitées",
+         lambda: {"echantillonner_langevin": _copieur(0.1)}, "copies"),
     ],
 }
+
+
+def _copieur(bruit):
+    """A 'sampler' that returns training digits (plus a little noise): memorisation."""
+    def echantillonner_langevin(score, x, temps, graine):
+        rng = np.random.default_rng(graine)
+        X_train = ref.vers_diffusion(ref.charger_chiffres()[0])
+        copies = X_train[rng.choice(len(X_train), size=len(x))]
+        return np.clip(copies + bruit * rng.normal(size=copies.shape), -1.0, 1.0)
+    return echantillonner_langevin
 
 
 def _non_entraine(dim, largeur=128):
