@@ -381,22 +381,6 @@ def _quiet(fn):
     return wrapper
 
 
-def _guarded(verdict):
-    @functools.wraps(verdict)
-    def wrapper(case, answer):
-        try:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return verdict(case, answer)
-        except AssertionError:
-            raise
-        except Exception as exc:
-            raise AssertionError(f"réponse inexploitable ({type(exc).__name__}) : vérifiez les "
-                                 "formes et les valeurs renvoyées") from None
-
-    return wrapper
-
-
 @contextlib.contextmanager
 def _graine(graine):
     torch = _torch()
@@ -576,7 +560,7 @@ def _verdict_normes(case, answer):
 
 CHECKS.add(Check(
     name="norme_carree_bruit_blanc", targets=("norme_carree_bruit_blanc",),
-    cases=_cases_normes, evaluate=_eval_normes, verdict=_guarded(_verdict_normes),
+    cases=_cases_normes, evaluate=_eval_normes, verdict=_verdict_normes,
     doc="‖x‖² pour x ~ N(0, σ²/d I) : test de Kolmogorov-Smirnov contre (σ²/d) χ²(d) "
         "(scipy.stats), reproductible pour une graine."))
 
@@ -622,7 +606,7 @@ def _verdict_ppv(case, answer):
 
 CHECKS.add(Check(
     name="distance_plus_proche", targets=("distance_plus_proche",), cases=_cases_ppv,
-    evaluate=_eval_ppv, verdict=_guarded(_verdict_ppv),
+    evaluate=_eval_ppv, verdict=_verdict_ppv,
     doc="Distance de chaque point de A à son plus proche voisin dans B, comparée à "
         "scipy.spatial.cKDTree."))
 
@@ -688,7 +672,7 @@ def _verdict_monge(case, answer):
 
 CHECKS.add(Check(
     name="monge_force_brute", targets=("monge_force_brute",), cases=_cases_monge,
-    evaluate=_eval_monge, verdict=_guarded(_verdict_monge),
+    evaluate=_eval_monge, verdict=_verdict_monge,
     doc="Problème de Monge par force brute (n = 5, 6, 7) : permutation et coût comparés à "
         "l'algorithme hongrois (scipy.optimize.linear_sum_assignment)."))
 
@@ -731,7 +715,7 @@ def _verdict_w2(case, answer):
 
 CHECKS.add(Check(
     name="wasserstein_exact", targets=("wasserstein_exact",), cases=_cases_w2,
-    evaluate=_eval_w2, verdict=_guarded(_verdict_w2),
+    evaluate=_eval_w2, verdict=_verdict_w2,
     doc="W₂ exacte entre mesures empiriques uniformes (tailles égales ou multiples), comparée "
         "à l'algorithme hongrois sur des points répliqués."))
 
@@ -782,7 +766,7 @@ def _verdict_sw(case, answer):
 
 CHECKS.add(Check(
     name="wasserstein_tranche", targets=("wasserstein_tranche",), cases=_cases_sw,
-    evaluate=_eval_sw, verdict=_guarded(_verdict_sw),
+    evaluate=_eval_sw, verdict=_verdict_sw,
     doc="W₂ tranchée avec les directions du correcteur, comparée à "
         "ot.sliced_wasserstein_distance (mêmes projections)."))
 
@@ -850,7 +834,7 @@ def _verdict_em(case, answer):
 
 CHECKS.add(Check(
     name="euler_maruyama_ou", targets=("euler_maruyama_ou",), cases=_cases_em,
-    evaluate=_eval_em, verdict=_guarded(_verdict_em),
+    evaluate=_eval_em, verdict=_verdict_em,
     doc="Schéma d'Euler-Maruyama de dx = −x dt + √2 dW avec les bruits du correcteur, comparé "
         "à la somme explicite de la récurrence linéaire (produit matriciel)."))
 
@@ -897,7 +881,7 @@ def _verdict_marginale(case, answer):
 
 CHECKS.add(Check(
     name="marginale_ou", targets=("marginale_ou",), cases=_cases_marginale,
-    evaluate=_eval_marginale, verdict=_guarded(_verdict_marginale),
+    evaluate=_eval_marginale, verdict=_verdict_marginale,
     doc="Loi marginale exacte x_t = e^(−t) x0 + √(1 − e^(−2t)) z, un temps par exemple "
         "(tenseurs PyTorch)."))
 
@@ -968,7 +952,7 @@ def _verdict_score(case, answer):
 
 CHECKS.add(Check(
     name="score_melange", targets=("score_melange",), cases=_cases_score,
-    evaluate=_eval_score, verdict=_guarded(_verdict_score),
+    evaluate=_eval_score, verdict=_verdict_score,
     doc="Score analytique du mélange diffusé, comparé à torch.autograd de "
         "torch.distributions.MixtureSameFamily.log_prob ; t très petit dans les cas cachés "
         "(stabilité)."))
@@ -1020,7 +1004,7 @@ def _verdict_tweedie(case, answer):
 
 CHECKS.add(Check(
     name="debruiteur_tweedie", targets=("debruiteur_tweedie",), cases=_cases_tweedie,
-    evaluate=_eval_tweedie, verdict=_guarded(_verdict_tweedie),
+    evaluate=_eval_tweedie, verdict=_verdict_tweedie,
     doc="Formule de Tweedie-Miyasawa avec le score du correcteur, comparée à la moyenne a "
         "posteriori calculée par la règle de Bayes (gaussienne, mélange)."))
 
@@ -1109,7 +1093,7 @@ def _verdict_perte(case, answer):
 
 CHECKS.add(Check(
     name="perte_debruitage", targets=("perte_debruitage",), cases=_cases_perte,
-    evaluate=_eval_perte, verdict=_guarded(_verdict_perte),
+    evaluate=_eval_perte, verdict=_verdict_perte,
     doc="Perte d'ε-prédiction F.mse_loss(modele(x_t, t), z) avec un modèle linéaire du "
         "correcteur : valeur et gradient comparés à leur formule."))
 
@@ -1209,7 +1193,7 @@ def _verdict_ode(case, answer):
 
 CHECKS.add(Check(
     name="echantillonner_ode", targets=("echantillonner_ode",), cases=_cases_ode,
-    evaluate=_eval_ode, verdict=_guarded(_verdict_ode),
+    evaluate=_eval_ode, verdict=_verdict_ode,
     doc="Flot de probabilité (Euler) comparé au flot exact (affine) d'une gaussienne et à "
         "scipy.integrate.solve_ivp pour les 8 gaussiennes, pas de Tweedie final compris."))
 
@@ -1362,7 +1346,7 @@ def _verdict_langevin(case, answer):
 
 CHECKS.add(Check(
     name="echantillonner_langevin", targets=("echantillonner_langevin",),
-    cases=_cases_langevin, evaluate=_eval_langevin, verdict=_guarded(_verdict_langevin),
+    cases=_cases_langevin, evaluate=_eval_langevin, verdict=_verdict_langevin,
     doc="Équation de Langevin amortie en temps inverse avec un score exact : loi finale "
         "N(m, s0² I) (moyenne, écart-type sur 4000 tirages), reproductible ; 8 gaussiennes : "
         "effectifs des modes (χ²), dispersion, W₂ aux données ≤ 1.5 × plancher de bruit du "
@@ -1463,7 +1447,7 @@ def _verdict_modele_2d(case, answer):
 CHECKS.add(Check(
     name="modele_8g", targets=("modele_8g", "score_du_modele", "echantillonner_langevin"),
     cases=_cases_modele_2d, evaluate=_eval_modele("echantillons"),
-    verdict=_guarded(_verdict_modele_2d),
+    verdict=_verdict_modele_2d,
     doc="Réseau entraîné sur les 8 gaussiennes : erreur de débruitage mesurée par le correcteur "
         "(réseau reconstruit) ; 2000 échantillons tirés depuis son bruit : effectifs des modes "
         "(χ²), dispersion, W₂ aux données ≤ 1.5 × plancher de bruit du tirage."))
@@ -1526,7 +1510,7 @@ def _verdict_chiffres(case, answer):
 CHECKS.add(Check(
     name="modele_chiffres",
     targets=("modele_chiffres", "score_du_modele", "echantillonner_langevin"),
-    cases=_cases_chiffres, evaluate=_eval_modele("images"), verdict=_guarded(_verdict_chiffres),
+    cases=_cases_chiffres, evaluate=_eval_modele("images"), verdict=_verdict_chiffres,
     doc="Réseau entraîné sur les chiffres : erreur de débruitage sur les chiffres de test "
         "(réseau reconstruit par le correcteur) ; 450 images tirées depuis son bruit, jugées "
         "par le classifieur du TP4 (couverture, confiance, Fréchet)."))
@@ -1575,7 +1559,7 @@ def _verdict_empirique(case, answer):
 
 CHECKS.add(Check(
     name="score_empirique", targets=("score_empirique",), cases=_cases_empirique,
-    evaluate=_eval_empirique, verdict=_guarded(_verdict_empirique),
+    evaluate=_eval_empirique, verdict=_verdict_empirique,
     doc="Score exact de la loi empirique diffusée (N gaussiennes de variance σ_t²), comparé à "
         "torch.autograd d'un mélange torch.distributions ; t = 1e-3 en dimension 64 dans les "
         "cas cachés (softmax stable)."))

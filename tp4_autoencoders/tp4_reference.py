@@ -299,25 +299,6 @@ def _quiet(fn):
     return wrapper
 
 
-def _guarded(verdict):
-    """A verdict that never crashes the judge on strange data: any error other than the
-    diagnostic itself becomes a failed check with a French message."""
-
-    @functools.wraps(verdict)
-    def wrapper(case, answer):
-        try:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return verdict(case, answer)
-        except AssertionError:
-            raise
-        except Exception as exc:
-            raise AssertionError(f"réponse inexploitable ({type(exc).__name__}) : vérifiez les "
-                                 "formes et les valeurs renvoyées") from None
-
-    return wrapper
-
-
 def _fmt(x, digits=4):
     x = np.asarray(x, dtype=float)
     if x.ndim == 0:
@@ -515,7 +496,7 @@ def _verdict_autoencodeur(case, answer):
 
 CHECKS.add(Check(
     name="autoencodeur", targets=("Autoencodeur",), cases=_cases_autoencodeur,
-    evaluate=_eval_autoencodeur, verdict=_guarded(_verdict_autoencodeur),
+    evaluate=_eval_autoencodeur, verdict=_verdict_autoencodeur,
     doc="Architecture imposée (noms et formes du state_dict) ; encodeur(x) et modele(x) "
         "recalculés par le correcteur avec les poids reçus (ReLU, pas d'activation sur z, "
         "sigmoïde finale)."))
@@ -578,7 +559,7 @@ def _verdict_entrainer(case, answer):
 CHECKS.add(Check(
     name="entrainer_autoencodeur",
     targets=("entrainer_autoencodeur", "Autoencodeur", "device"), cases=_cases_entrainer,
-    evaluate=_eval_entrainer, verdict=_guarded(_verdict_entrainer),
+    evaluate=_eval_entrainer, verdict=_verdict_entrainer,
     doc="Entraînement sur les données du correcteur ; modèle reconstruit par le correcteur : "
         "erreur de reconstruction sur les chiffres de test nettement meilleure que l'ACP "
         "(scikit-learn) de même dimension latente ; pertes par époque cohérentes."))
@@ -627,7 +608,7 @@ def _verdict_acp(case, answer):
 
 CHECKS.add(Check(
     name="erreur_acp", targets=("erreur_reconstruction_acp",), cases=_cases_acp,
-    evaluate=_eval_acp, verdict=_guarded(_verdict_acp),
+    evaluate=_eval_acp, verdict=_verdict_acp,
     doc="Erreur de reconstruction de l'ACP à d composantes sur des données de test, comparée à "
         "sklearn.decomposition.PCA ; diagnostics : somme sur les pixels, centrage, ACP apprise "
         "sur le test, nombre de composantes."))
@@ -677,7 +658,7 @@ def _verdict_debruitage(case, answer):
 
 CHECKS.add(Check(
     name="debruitage", targets=("entrainer_autoencodeur", "Autoencodeur", "device"),
-    cases=_cases_debruitage, evaluate=_eval_debruitage, verdict=_guarded(_verdict_debruitage),
+    cases=_cases_debruitage, evaluate=_eval_debruitage, verdict=_verdict_debruitage,
     doc="Auto-encodeur débruiteur entraîné par la fonction de l'étudiant (bruit 0.5, d = 32) ; "
         "le correcteur le reconstruit et mesure l'erreur par rapport aux images propres sur "
         "les chiffres de test bruités avec son propre bruit."))
@@ -735,7 +716,7 @@ def _verdict_score(case, answer):
 
 CHECKS.add(Check(
     name="score_anomalie", targets=("score_anomalie", "Autoencodeur"), cases=_cases_score,
-    evaluate=_eval_score, verdict=_guarded(_verdict_score),
+    evaluate=_eval_score, verdict=_verdict_score,
     doc="Erreur quadratique moyenne de reconstruction de chaque image, avec des poids fournis "
         "par le correcteur, comparée à son propre calcul."))
 
@@ -779,7 +760,7 @@ def _verdict_auc(case, answer):
 
 CHECKS.add(Check(
     name="auc_roc", targets=("auc_roc",), cases=_cases_auc, evaluate=_eval_auc,
-    verdict=_guarded(_verdict_auc),
+    verdict=_verdict_auc,
     doc="Aire sous la courbe ROC comparée à sklearn.metrics.roc_auc_score, avec des ex æquo, "
         "des tailles différentes et une AUC < 1/2."))
 
@@ -855,7 +836,7 @@ def _verdict_reparam(case, answer):
 
 CHECKS.add(Check(
     name="reparametrer", targets=("reparametrer",), cases=_cases_reparam,
-    evaluate=_eval_reparam, verdict=_guarded(_verdict_reparam),
+    evaluate=_eval_reparam, verdict=_verdict_reparam,
     doc="Astuce de reparamétrisation : moyenne et écart-type de 4000 tirages (σ = exp(logvar/2)), "
         "gradients exacts ∂z/∂mu = 1 et ∂z/∂logvar = (z − mu)/2, nouveau bruit à chaque appel."))
 
@@ -915,7 +896,7 @@ def _verdict_kl(case, answer):
 
 CHECKS.add(Check(
     name="kl_gaussienne", targets=("kl_gaussienne",), cases=_cases_kl, evaluate=_eval_kl,
-    verdict=_guarded(_verdict_kl),
+    verdict=_verdict_kl,
     doc="KL(N(mu, diag exp(logvar)) ‖ N(0, I)) par exemple, comparée à "
         "torch.distributions.kl_divergence ; diagnostics : signe, ½, log σ vs log σ², moyenne."))
 
@@ -999,7 +980,7 @@ def _verdict_perte_vae(case, answer):
 
 CHECKS.add(Check(
     name="perte_vae", targets=("perte_vae",), cases=_cases_perte_vae,
-    evaluate=_eval_perte_vae, verdict=_guarded(_verdict_perte_vae),
+    evaluate=_eval_perte_vae, verdict=_verdict_perte_vae,
     doc="−ELBO moyen du lot : entropie croisée binaire sommée sur les pixels "
         "(torch.distributions.Bernoulli) + KL (torch.distributions), différentiable (gradient "
         "par rapport à x_rec comparé à sa formule)."))
@@ -1052,7 +1033,7 @@ def _verdict_frechet(case, answer):
 
 CHECKS.add(Check(
     name="distance_frechet", targets=("distance_frechet",), cases=_cases_frechet,
-    evaluate=_eval_frechet, verdict=_guarded(_verdict_frechet),
+    evaluate=_eval_frechet, verdict=_verdict_frechet,
     doc="Distance de Fréchet entre gaussiennes, comparée à un calcul par valeurs propres "
         "(Σ √λ(S1^½ S2 S1^½)) ; covariance singulière dans les cas cachés."))
 
@@ -1156,7 +1137,7 @@ def _verdict_vae(case, answer):
 
 CHECKS.add(Check(
     name="vae_entraine", targets=("vae",), cases=_cases_echantillons(LATENT_VAE, "vae"),
-    evaluate=_eval_modele_entraine("decodeur"), verdict=_guarded(_verdict_vae),
+    evaluate=_eval_modele_entraine("decodeur"), verdict=_verdict_vae,
     doc="VAE entraîné du notebook : poids reconstruits par le correcteur ; −ELBO sur les chiffres "
         "de test (bruit du correcteur) et qualité des images décodées depuis N(0, I) "
         "(classifieur : couverture, confiance, Fréchet)."))
@@ -1275,7 +1256,7 @@ def _diagnostic_gan(cle, quoi, got, vrai, lr_, lf, c):
 
 CHECKS.add(Check(
     name="pertes_gan", targets=("perte_discriminateur", "perte_generateur"),
-    cases=_cases_pertes_gan, evaluate=_eval_pertes_gan, verdict=_guarded(_verdict_pertes_gan),
+    cases=_cases_pertes_gan, evaluate=_eval_pertes_gan, verdict=_verdict_pertes_gan,
     doc="Pertes du min-max sur des logits fixés : valeur (formule avec log σ) et gradients "
         "analytiques ; lissage unilatéral, versions saturante et non saturante du générateur."))
 
@@ -1318,7 +1299,7 @@ def _verdict_generateur(case, answer):
 
 CHECKS.add(Check(
     name="generateur_gan", targets=("generateur",), cases=_cases_echantillons(DIM_Z, "generateur"),
-    evaluate=_eval_modele_entraine("forward"), verdict=_guarded(_verdict_generateur),
+    evaluate=_eval_modele_entraine("forward"), verdict=_verdict_generateur,
     doc="Générateur entraîné du notebook : poids reconstruits par le correcteur, 450 images "
         "générées depuis son propre bruit, jugées par le classifieur (couverture des 10 classes, "
         "confiance, distance de Fréchet)."))
