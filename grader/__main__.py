@@ -28,21 +28,20 @@ def _gradable(course, names: list[str]):
 
 
 def cmd_grade(args, hidden: bool = True) -> int:
-    from . import report
+    from . import cache, report
     from .config import load_course
     from .grading import grade_tp
-    from .sandbox import namespaces_unavailable
-
-    from . import cache
+    from .sandbox import isolation_problem
 
     course = load_course(args.course)
     tps = _gradable(course, args.tp)
     if not tps:
         return EXIT_OK
-    reason = namespaces_unavailable()
+    reason = isolation_problem()
     if reason:
-        print(f"Attention : bac à sable réduit ({reason}) — réseau non coupé, limites de "
-              "ressources seulement.")
+        print(f"Attention : bac à sable réduit ({reason}) — le noyau voit les fichiers du "
+              "système et le réseau ; limites de ressources et utilisateur sans privilèges "
+              "seulement.")
     out = Path(args.out).resolve() if getattr(args, "out", None) else None
     results = []
     store = args.cache.resolve() if getattr(args, "cache", None) else None
@@ -54,9 +53,8 @@ def cmd_grade(args, hidden: bool = True) -> int:
             results.append(hit)
             continue
         print(f"Correction de {tp.name} …", flush=True)
-        result = grade_tp(tp, submission, course.master(tp), course.folder(tp), course.limits,
-                          hidden=hidden, seed=args.seed, feedback=out is not None,
-                          protect=tuple(p for p in (out, store) if p))
+        result = grade_tp(course, tp, submission, hidden=hidden, seed=args.seed,
+                          feedback=out is not None)
         if k:
             cache.store(store, k, result)
         results.append(result)
@@ -134,11 +132,13 @@ def cmd_instructor(args) -> int:
 
 def cmd_release(args) -> int:
     from .config import load_course
-    from .release import build_template, write_starters
+    from .release import build_template, write_public_tables, write_starters
 
     course = load_course(args.course)
     for name in write_starters(course):
         print(f"{name}/{name}.ipynb régénéré depuis solutions/{name}.ipynb")
+    for name in write_public_tables(course):
+        print(f"{name} : table publique régénérée (juge + maître)")
     if args.to:
         build_template(course, args.to)
         print(f"Dépôt modèle des étudiant·e·s créé : {args.to}")

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .config import GRADE_SCALE, TP, Course
+from .config import GRADE_SCALE, TP, Course, LatePolicy
 
 
 @dataclass
@@ -59,18 +59,17 @@ def _sync(url: str, repo: Path) -> None:
         _git("clone", "--quiet", "--mirror", url, str(repo))
 
 
-def late_penalty(policy: dict, late_days: int) -> float:
-    mode = policy.get("mode", "none")
-    if late_days <= 0 or mode == "none":
+def late_penalty(policy: LatePolicy, late_days: int) -> float:
+    if late_days <= 0 or policy.mode == "none":
         return 0.0
-    if mode == "zero":
+    if policy.mode == "zero":
         return GRADE_SCALE
-    return min(GRADE_SCALE, float(policy.get("points_per_day", 0)) * late_days)
+    return min(GRADE_SCALE, policy.points_per_day * late_days)
 
 
-def choose(commits: list[tuple[str, datetime]], deadline: datetime, policy: dict):
+def choose(commits: list[tuple[str, datetime]], deadline: datetime, policy: LatePolicy):
     """The submitted commit among the notebook's commits (newest first): (hash, time) or None."""
-    if policy.get("mode", "none") == "none":
+    if policy.mode == "none":
         commits = [c for c in commits if c[1] <= deadline]
     return commits[0] if commits else None
 

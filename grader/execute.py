@@ -3,7 +3,9 @@
 nbclient runs the cells; this module adds what grading needs on top of it: the sandboxed kernel,
 a hard per-cell deadline (a kernel that ignores the interrupt is killed), a whole-notebook budget,
 a restart when the kernel dies (`sys.exit` in C code, `os._exit`, a crash, a memory limit) so the
-rest of the notebook is still graded, and output size caps.
+rest of the notebook is still graded, and bounds on what the kernel can send: each message is
+limited in size and nesting depth (a message beyond them is dropped, never parsed into the
+grader), and each cell's outputs are capped as they arrive.
 """
 
 from __future__ import annotations
@@ -16,13 +18,21 @@ from pathlib import Path
 from typing import Callable
 
 import nbformat
+import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.session import Session
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from traitlets import default
 
+from .notebooks import depth_exceeds
+from .protocol import ANSWER_MIME, MAX_ANSWER_BYTES
 from .sandbox import Sandbox
 
 MAX_OUTPUT_CHARS = 200_000  # per cell: enough for any honest print, keeps reports small
+MAX_MESSAGE_BYTES = 2 * MAX_ANSWER_BYTES  # one kernel message (an answer is the largest)
+MAX_MESSAGE_DEPTH = 64  # nesting of a message's content (answers need 6)
 MAX_RESTARTS = 5
 KILL_GRACE_S = 5  # after the interrupt, before the kernel is killed
 
@@ -30,13 +40,65 @@ RunCode = Callable[[str], list]  # run extra code in the kernel, get its outputs
 # Called after each code cell; run_code is None when the cell killed the kernel.
 AfterCell = Callable[[nbformat.NotebookNode, int, "RunCode | None"], None]
 
+_DROPPED = {"header": {"msg_type": "grader_dropped", "msg_id": ""}, "msg_id": "",
+            "msg_type": "grader_dropped", "parent_header": {}, "metadata": {}, "content": {},
+            "buffers": []}
+
+
+class BoundedSession(Session):
+    """The grader's side of the kernel's message protocol: a message that is too large, too
+    deeply nested or malformed is dropped (it matches no request, so nbclient ignores it)."""
+
+    def feed_identities(self, msg_list, copy=True):
+        try:
+            return super().feed_identities(msg_list, copy)
+        except Exception:
+            return [], []
+
+    def deserialize(self, msg_list, content=True, copy=True):
+        try:
+            if sum(len(m.bytes if hasattr(m, "bytes") else m) for m in msg_list) \
+                    > MAX_MESSAGE_BYTES:
+                return dict(_DROPPED)
+            msg = super().deserialize(msg_list, content, copy)
+            if depth_exceeds([msg["header"], msg["parent_header"], msg["metadata"],
+                              msg["content"]], MAX_MESSAGE_DEPTH):
+                return dict(_DROPPED)
+            return msg
+        except Exception:  # RecursionError, bad JSON, bad signature, missing parts...
+            return dict(_DROPPED)
+
+
+class BoundedKernelClient(AsyncKernelClient):
+    """Sockets that refuse oversized messages before they are received in full."""
+
+    def _create_connected_socket(self, channel, identity=None):
+        context_socket = self.context.socket
+
+        def bounded(socket_type):  # the option must be set before `connect`
+            sock = context_socket(socket_type)
+            sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+            return sock
+
+        self.context.socket = bounded
+        try:
+            return super()._create_connected_socket(channel, identity)
+        finally:
+            del self.context.socket
+
 
 class SandboxKernelManager(AsyncKernelManager):
     """A python3 kernel started inside the sandbox, over Unix sockets."""
 
     sandbox: Sandbox  # set by the client before start
+    client_class = "grader.execute.BoundedKernelClient"
+
+    @default("session")
+    def _bounded_session(self):
+        return BoundedSession(parent=self)
 
     def format_kernel_cmd(self, extra_arguments=None):
+        self.sandbox.give(Path(self.connection_file))  # written 0600 by the grader
         return self.sandbox.kernel_cmd(os.path.realpath(self.connection_file))
 
 
@@ -45,14 +107,35 @@ class SandboxClient(NotebookClient):
         super().__init__(nb, kernel_name="python3", **kw)
         self.sandbox = sandbox
         self.run_dir = run_dir
+        self.output_budget = MAX_OUTPUT_CHARS
 
     def create_kernel_manager(self):
         km = SandboxKernelManager(kernel_name="python3", transport="ipc",
                                   ip=str(self.run_dir / "k"))
         km.sandbox = self.sandbox
         km.connection_file = str(self.run_dir / f"kernel-{time.monotonic_ns()}.json")
+        # The kernel is behind bwrap: interrupt it by a message, not a signal to bwrap.
+        km.kernel_spec.interrupt_mode = "message"
         self.km = km
         return km
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep a cell's outputs within its budget as they arrive (the judge's answers are
+        bounded by the message size instead)."""
+        content = msg.get("content", {})
+        if ANSWER_MIME not in content.get("data", {}):
+            size = len(str(content.get("text", ""))) + sum(
+                len(str(v)) for v in content.get("data", {}).values()) + len(
+                str(content.get("traceback", "")))
+            if size > self.output_budget:
+                if self.output_budget >= 0:
+                    outs.append(nbformat.v4.new_output(
+                        "stream", name="stdout",
+                        text="\n[... sortie tronquée par le correcteur ...]\n"))
+                self.output_budget = -1
+                return None
+            self.output_budget -= size
+        return super().output(outs, msg, display_id, cell_index)
 
 
 def _note(text: str) -> nbformat.NotebookNode:
@@ -108,13 +191,14 @@ class Execution:
     """Runs a notebook in `sandbox`, calling `after_cell(cell, index, run_code)` after each code
     cell. `start_kernel()` may be called first: the kernel boots while the caller prepares."""
 
-    def __init__(self, sandbox: Sandbox, run_dir: Path):
+    def __init__(self, sandbox: Sandbox):
+        run_dir = sandbox.run
         self.nb = None
         self.sandbox = sandbox
         self.limits = sandbox.limits
         self.after_cell: AfterCell = lambda *a: None
         self.run_dir = run_dir
-        self.log = open(run_dir / "kernel.log", "ab")  # the kernel's own fds: never our console
+        self.log = open(run_dir.parent / "kernel.log", "ab")  # the kernel's fds: never our console
         self.client = SandboxClient(
             nbformat.v4.new_notebook(), sandbox, run_dir,
             timeout=int(self.limits.cell_timeout_s),
@@ -149,6 +233,7 @@ class Execution:
     def run_code(self, source: str) -> list:
         """Execute `source` in the kernel outside the notebook; return its outputs."""
         cell = nbformat.v4.new_code_cell(source)
+        self.client.output_budget = MAX_OUTPUT_CHARS
         first = self.nb.cells[0]  # nbclient stores the executed cell at the index given
         try:
             self._with_deadline(
@@ -218,6 +303,7 @@ class Execution:
             self.after_cell(cell, index, self.run_code)
             return
         start = time.monotonic()
+        self.client.output_budget = MAX_OUTPUT_CHARS
         try:
             self._with_deadline(lambda: self.client.execute_cell(cell, index),
                                 self.limits.cell_timeout_s + KILL_GRACE_S)

@@ -10,6 +10,8 @@ scores are never touched), and the feedback HTML is produced from it (`GetGrades
 from __future__ import annotations
 
 import json
+import re
+import secrets
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -22,9 +24,10 @@ from nbgrader.preprocessors import (ClearHiddenTests, ClearOutput, DeduplicateId
                                     OverwriteCells, OverwriteKernelspec, SaveCells)
 from traitlets.config import Config
 
-from .notebooks import assignment_source
+from .notebooks import Unusable, assignment_source
 
 TEMPLATES = Path(__file__).parent / "templates"
+VALID_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # nbformat 4.5 cell ids
 
 
 @lru_cache(maxsize=1)
@@ -110,13 +113,19 @@ class GradebookSession:
             gb.db.commit()
 
     def restore(self, submission):
-        """The submission with outputs cleared and grade cells restored from the master."""
+        """The submission with outputs cleared and grade cells restored from the master.
+        A notebook nbgrader cannot restore is `Unusable` (for this student only)."""
         with Gradebook(self.db_url) as gb:
             self._ensure_submission(gb)
         nb, res = _copy(submission), self.resources
         self._reset_identities(nb)
-        for pre in (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells):
-            nb, res = pre(config=self.config).preprocess(nb, res)
+        try:
+            for pre in (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells):
+                nb, res = pre(config=self.config).preprocess(nb, res)
+        except Exception as exc:
+            raise Unusable("les cellules de test n'ont pas pu être restaurées "
+                           f"({type(exc).__name__} : {str(exc)[:120]}) : repartez du notebook "
+                           "fourni et recopiez-y vos réponses") from None
         return nb
 
     def _reset_identities(self, nb) -> None:
@@ -126,6 +135,9 @@ class GradebookSession:
         master_meta = {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader
                        for c in self.source.cells if "grade_id" in c.metadata.get("nbgrader", {})}
         for cell in nb.cells:
+            if not (isinstance(cell.get("id"), str) and VALID_ID.fullmatch(cell["id"])):
+                cell["id"] = secrets.token_hex(8)  # nbformat refuses it when writing reports
+            cell.get("metadata", {}).pop("grader", None)  # verdicts are the judge's alone
             meta = cell.get("metadata", {}).get("nbgrader")
             if meta is None:
                 continue
@@ -141,6 +153,7 @@ class GradebookSession:
         """One exporter per process: its Jinja templates compile once (warm_up_feedback)."""
         cfg = Config()
         cfg.HTMLExporter.template_name = "feedback_fr"
+        cfg.HTMLExporter.sanitize_html = True  # a student's <style>, <script>, onerror=...
         cfg.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]
         cfg.HTMLExporter.extra_template_paths = [str(  # bootstrap, as nbgrader's feedback does
             Path(nbgrader.__file__).parent / "server_extensions/formgrader/static/node_modules"
@@ -156,12 +169,19 @@ class GradebookSession:
         resources = {"nbgrader": {"notebook": "", "score": 0, "max_score": 0, "late_penalty": 0}}
         cls._exporter().from_notebook_node(nb, resources=resources)
 
-    def feedback_html(self, graded_nb) -> str:
+    def feedback_html(self, graded_nb, docs: dict[str, str] | None = None) -> str:
+        """The feedback page: the graded notebook with the judge's verdict under each test
+        cell and what each check verifies (`docs`); hidden tests removed; student HTML and
+        JavaScript sanitised (they never run in a student's or an instructor's browser)."""
         cfg = Config()
         cfg.ClearHiddenTests.enforce_metadata = False  # a student's stray marker must not crash
         nb, res = _copy(graded_nb), self.resources
         _shorten_test_tracebacks(nb)
         for pre in (GetGrades, ClearHiddenTests):
             nb, res = pre(config=cfg).preprocess(nb, res)
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if "grader" in cell.metadata and docs and grade_id in docs:
+                cell.metadata["grader"]["doc"] = docs[grade_id]
         body, _ = self._exporter().from_notebook_node(nb, resources=res)
         return body

@@ -1,153 +1,103 @@
 """Grade one TP: notebook -> restore test cells -> execute in the sandbox -> judge -> scores.
 
-The judge lives here, in the grader's process. After each restored test cell has run, it makes
-the check's inputs (public cases, plus hidden cases from a seed the kernel never sees), asks the
-kernel to evaluate the student's objects on them (`CHECKS.respond`), takes the plain-data answer
-from the kernel's output message, and decides with the check's verdict. What the student's code
-did in its kernel (monkeypatching, fake prints, failing or passing in-kernel asserts) never
-counts: only answers the judge verified earn points.
+Three processes take part, and only one of them runs student code:
+
+- this one (the grader) restores the test cells (nbgrader), drives the kernel cell by cell and
+  records the points; it never imports a judge or an oracle;
+- the kernel, in the sandbox (`grader.sandbox`), runs the student's cells; after each test cell
+  it only *evaluates* the student's objects on the judge's inputs and answers with plain data;
+- the judge (`grader.judge_worker`) makes the inputs (public cases, hidden cases from a seed the
+  kernel never sees) and decides on each answer.
+
+What the student's code did in its kernel (monkeypatching, fake prints, failing or passing
+in-kernel asserts) never counts: only answers the judge verified earn points.
 """
 
 from __future__ import annotations
 
-import html
-import importlib.util
 import secrets
 import shutil
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
 import nbformat
-import numpy as np
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.exceptions import DeadKernelError
 
-from . import checks as proto
-from .config import GRADE_SCALE, ROOT, TP, Limits
+from .config import TP, Course
 from .execute import Execution
-from .notebooks import Unusable, grade_cells, load_submission, numpy_only_violations
+from .judge_worker import JudgeWorker, WorkerFailed
+from .notebooks import Unusable, grade_cells, is_graded, load_submission, numpy_only_violations
+from .results import GRADER_FAULT_MESSAGE, CellResult, Status, TPResult
+from .protocol import ANSWER_MIME
 from .sandbox import Sandbox, forbid_inspection
-
-NOT_RUN = "non exécutée"
-
-
-@dataclass
-class CellResult:
-    grade_id: str
-    max_points: float
-    points: float = 0.0
-    status: str = NOT_RUN
-    message: str = "la cellule de test n'a pas été atteinte"
-
-
-@dataclass
-class TPResult:
-    tp: TP
-    notebook: str
-    cells: list[CellResult] = field(default_factory=list)
-    problem: str | None = None  # the submission was unusable: why (French)
-    seed: int | None = None
-    seconds: float = 0.0
-    feedback_html: str | None = None
-    graded_nb: dict | None = None  # the executed notebook with the judge's verdicts
-
-    @property
-    def score(self) -> float:
-        return sum(c.points for c in self.cells)
-
-    @property
-    def max_score(self) -> float:
-        return sum(c.max_points for c in self.cells)
-
-    @property
-    def grade(self) -> float:
-        """The grade on /20."""
-        return GRADE_SCALE * self.score / self.max_score if self.max_score else 0.0
-
-
-def load_reference(tp: TP, reference_dir: Path) -> ModuleType:
-    """The TP's reference module, from the grader's trusted copy (never the submission's)."""
-    path = reference_dir / f"{tp.reference_module}.py"
-    spec = importlib.util.spec_from_file_location(f"_judge_{tp.reference_module}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class Judge:
     """Decides each test cell right after it ran (the `after_cell` hook of the execution)."""
 
-    def __init__(self, reference: ModuleType, module_name: str, results: dict[str, CellResult],
+    def __init__(self, worker: JudgeWorker, package: str, results: dict[str, CellResult],
                  inbox: Path, seed: int, hidden: bool, static_failures: dict[str, str]):
-        self.checks: proto.Checks = reference.CHECKS
-        self.module_name = module_name
+        self.worker = worker
+        self.package = package
         self.results = results
         self.inbox = inbox
         self.seed = seed
         self.hidden = hidden
         self.static_failures = static_failures
 
-    def cases(self, chk: proto.Check) -> list[proto.Case]:
-        cases = chk.cases(np.random.default_rng(proto.PUBLIC_SEED), False)
-        if self.hidden:
-            rng = np.random.default_rng([self.seed, *chk.name.encode()])
-            cases += chk.cases(rng, True)
-        return cases
-
     def __call__(self, cell, index: int, run_code) -> None:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if not _is_test_cell(cell) or grade_id not in self.results:
+        if not is_graded(cell) or grade_id not in self.results:
             return
         result = self.results[grade_id]
-        if result.status != NOT_RUN:  # a duplicated test cell is judged once
+        if result.status != Status.NOT_RUN:  # a duplicated test cell is judged once
             return
-        chk = self.checks[grade_id]
+        decision = (Status.GRADER_FAULT, GRADER_FAULT_MESSAGE, "the judge did not decide")
         try:
-            if grade_id in self.static_failures:
-                result.status, result.message = proto.FAILED, self.static_failures[grade_id]
-                return
-            if run_code is None:
-                result.status, result.message = proto.ERROR, (
-                    "le noyau s'est arrêté pendant cette cellule de test (votre code appelle "
-                    "sys.exit/os._exit, plante ou dépasse une limite)")
-                return
-            cases = self.cases(chk)
-            path = self.inbox / f"{secrets.token_hex(8)}.npz"
-            proto.save_cases(cases, path)
-            try:
-                outputs = run_code(f"__import__({self.module_name!r}).CHECKS.respond("
-                                   f"{grade_id!r}, {str(path)!r})")
-            except DeadKernelError:
-                result.status, result.message = proto.ERROR, (
-                    "le noyau s'est arrêté pendant la vérification de votre code")
-                raise
-            except CellTimeoutError:
-                outputs = []
-            finally:
-                path.unlink(missing_ok=True)
-            result.status, result.message = proto.judge(chk, cases, _answer(outputs, grade_id))
-            if result.status == proto.ERROR and _interrupted(outputs):
-                result.message = "pas de réponse dans le temps imparti (boucle infinie ?)"
+            decision = self._decide(grade_id, run_code)
+        except DeadKernelError:  # the execution restarts a kernel for the rest
+            decision = (Status.ERROR, "le noyau s'est arrêté pendant la vérification de votre "
+                        "code", None)
+            raise
         finally:
-            result.points = result.max_points if result.status == proto.PASSED else 0.0
-            cell.setdefault("outputs", []).append(_verdict_output(result))
+            result.status, result.message, result.fault = decision
+            result.points = result.max_points if result.status == Status.PASSED else 0.0
+            cell.metadata["grader"] = {"status": str(result.status), "points": result.points,
+                                       "max_points": result.max_points,
+                                       "message": result.message}
+
+    def _decide(self, grade_id: str, run_code) -> tuple[Status, str, str | None]:
+        if grade_id in self.static_failures:
+            return Status.FAILED, self.static_failures[grade_id], None
+        if run_code is None:
+            return Status.ERROR, ("le noyau s'est arrêté pendant cette cellule de test (votre "
+                                  "code appelle sys.exit/os._exit, plante ou dépasse une limite)"), None
+        path = self.inbox / f"{secrets.token_hex(8)}.npz"
+        try:
+            token = self.worker.call("write_cases", grade_id, self.hidden, self.seed, str(path))
+            path.chmod(0o644)
+            outputs = run_code(f"__import__({self.package!r}).EXERCISES.respond("
+                               f"{grade_id!r}, {str(path)!r})")
+            payloads = _answer(outputs, grade_id)
+            status, message, fault = self.worker.call("decide", token, payloads)
+        except WorkerFailed as exc:
+            return Status.GRADER_FAULT, GRADER_FAULT_MESSAGE, str(exc)
+        finally:
+            path.unlink(missing_ok=True)
+        if status == Status.ERROR and _interrupted(outputs):
+            message = "pas de réponse dans le temps imparti (boucle infinie ?)"
+        return Status(status), message, fault
 
 
 def _answer(outputs: list, grade_id: str):
     """The payloads of the kernel's answer for `grade_id` (last one wins), or None."""
     payloads = None
     for out in outputs:
-        data = out.get("data", {}).get(proto.ANSWER_MIME) if isinstance(out, dict) else None
+        data = out.get("data", {}).get(ANSWER_MIME) if isinstance(out, dict) else None
         if isinstance(data, dict) and data.get("check") == grade_id:
             payloads = data.get("payloads")
     return payloads
-
-
-def _is_test_cell(cell) -> bool:
-    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade"))
 
 
 def _interrupted(outputs: list) -> bool:
@@ -155,101 +105,76 @@ def _interrupted(outputs: list) -> bool:
     return not outputs or any(o.get("ename") == "KeyboardInterrupt" for o in outputs)
 
 
-def _verdict_output(result: CellResult):
-    """The judge's verdict, shown under the test cell in the feedback."""
-    ok = result.status == proto.PASSED
-    text = (f"Correcteur : {result.points:g}/{result.max_points:g} point(s) — {result.status}"
-            + ("" if ok else f" : {result.message}"))
-    color = "#2e7d32" if ok else "#c62828"
-    return nbformat.v4.new_output("display_data", data={
-        "text/plain": text,
-        "text/html": f'<div style="border-left:4px solid {color};padding:4px 8px;'
-                     f'font-weight:bold">{html.escape(text)}</div>'})
+def grade_tp(course: Course, tp: TP, submission: Path, *, hidden: bool = True,
+             seed: int | None = None, feedback: bool = True, student: str = "etudiant",
+             worker: JudgeWorker | None = None) -> TPResult:
+    """Grade `submission` (a student's notebook) against the TP's master and judge.
 
-
-def _warm_up(modules: tuple[str, ...], feedback: bool) -> None:
-    """Import what the verdicts need and load the feedback exporter ahead of time (best
-    effort: whatever fails here is simply done later, on the critical path)."""
-    try:
-        for name in modules:
-            importlib.import_module(name)
-        if feedback:
-            from .gradebook import GradebookSession
-
-            GradebookSession.warm_up_feedback()
-    except Exception:
-        pass
-
-
-def grade_tp(tp: TP, submission: Path, master: Path, reference_dir: Path, limits: Limits, *,
-             hidden: bool = True, seed: int | None = None, feedback: bool = True,
-             student: str = "etudiant",
-             protect: tuple[Path, ...] = ()) -> TPResult:
-    """Grade `submission` (a student's notebook) against `master` (with its hidden tests).
-
-    The kernel runs in a throwaway copy of `reference_dir` (the TP folder). `protect` lists
-    more paths the kernel must not see (reports, other submissions).
-    """
+    hidden=False: the public cases only, decided with the public table (a quick self-check).
+    Where the course has no judge for the TP (a student's repository), that is all there is.
+    `worker` may be shared by several gradings of the same TP (a class)."""
     forbid_inspection()
     start = time.monotonic()
     seed = secrets.randbits(63) if seed is None else seed
     result = TPResult(tp=tp, notebook=str(submission), seed=seed)
-    master_nb = nbformat.read(master, as_version=4)
-    reference = load_reference(tp, reference_dir)
+    master_nb = nbformat.read(course.master(tp), as_version=4)
     result.cells = [CellResult(gid, pts) for gid, pts in grade_cells(master_nb)]
-    missing = [c.grade_id for c in result.cells if c.grade_id not in reference.CHECKS]
-    if missing:
-        raise RuntimeError(f"{master.name}: test cells without a check: {missing}")
     try:
         submitted = load_submission(submission)
     except Unusable as exc:
-        result.problem = str(exc)
-        for c in result.cells:
-            c.status, c.message = "inutilisable", result.problem
-        result.seconds = time.monotonic() - start
-        return result
+        return _unusable(result, str(exc), start)
 
-    private = Path(tempfile.mkdtemp())  # gradebook, inputs in waiting: hidden from the kernel
-    box = Path(tempfile.mkdtemp())  # what the kernel sees
+    box = Path(tempfile.mkdtemp(prefix="grader-box-"))  # the kernel sees parts of it
+    private = Path(tempfile.mkdtemp(prefix="grader-"))  # gradebook: never in the kernel's view
+    own_worker = worker is None
     execution = None
     try:
-        work = box / "work"
-        shutil.copytree(reference_dir, work, ignore=shutil.ignore_patterns(
-            "*.ipynb", "__pycache__", ".ipynb_checkpoints", "test_*.py"))
-        sandbox = Sandbox(box, limits, hidden=[private, master.parent.resolve(), *protect],
-                          readonly=[ROOT])
-        sandbox.prepare()
-        run_dir = box / "run"  # connection file and Unix sockets: the kernel must reach them
-        run_dir.mkdir()
-        execution = Execution(sandbox, run_dir)
+        worker = worker or JudgeWorker(course.root, course.folder(tp), tp.package,
+                                       public_only=not hidden,
+                                       memory_bytes=course.limits.memory_bytes,
+                                       timeout_s=course.limits.cell_timeout_s)
+        missing = [c.grade_id for c in result.cells if c.grade_id not in worker.checks]
+        if missing:
+            raise RuntimeError(f"{tp.name}: test cells without a check: {missing}")
+        result.hidden = hidden and worker.hidden
+        sandbox = Sandbox(box, course.limits, numpy_only=tp.numpy_only)
+        sandbox.prepare(course.kernel_package(tp), course.library)
+        execution = Execution(sandbox)
         execution.start_kernel()  # it boots while nbgrader restores the test cells
         from .gradebook import GradebookSession  # nbgrader: ~1.5 s of imports, overlapped too
 
         book = GradebookSession(f"sqlite:///{private}/gradebook.db", tp.name, student)
         book.save_master(master_nb)
-        nb = book.restore(submitted)
-        nbformat.write(nb, work / tp.notebook_name)
-        static = numpy_only_violations(
-            nb, [reference.CHECKS[c.grade_id] for c in result.cells
-                 if reference.CHECKS[c.grade_id].numpy_only])
+        try:
+            nb = book.restore(submitted)
+        except Unusable as exc:
+            return _unusable(result, str(exc), start)
+        static = numpy_only_violations(nb, {name: info.targets for name, info
+                                            in worker.checks.items() if info.numpy_only})
         by_id = {c.grade_id: c for c in result.cells}
-        judge = Judge(reference, tp.reference_module, by_id, sandbox.tmp, seed, hidden, static)
-        warm = threading.Thread(target=_warm_up, daemon=True,
-                                args=(reference.CHECKS.judge_imports, feedback))
-        warm.start()  # the kernel mostly uses one core; the grader mostly waits for it
+        judge = Judge(worker, tp.package, by_id, sandbox.inbox, seed, result.hidden, static)
         # Test cells only repeat in the kernel what the judge does (their result never counts):
         # they are not run; the judge's verdict is shown under each of them instead.
-        execution.run(nb, after_cell=judge, skip=_is_test_cell)
-        warm.join()
-
+        execution.run(nb, after_cell=judge, skip=is_graded)
         book.record_submission({c.grade_id: c.points for c in result.cells})
         result.graded_nb = nb
         if feedback:
-            result.feedback_html = book.feedback_html(nb)
+            docs = {name: info.doc for name, info in worker.checks.items()}
+            result.feedback_html = book.feedback_html(nb, docs)
     finally:
         if execution is not None:
             execution.close()
+        if own_worker and worker is not None:
+            worker.close()
         shutil.rmtree(private, ignore_errors=True)
         shutil.rmtree(box, ignore_errors=True)
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def _unusable(result: TPResult, reason: str, start: float) -> TPResult:
+    result.problem = reason
+    for c in result.cells:
+        c.status, c.message = Status.UNUSABLE, reason
     result.seconds = time.monotonic() - start
     return result

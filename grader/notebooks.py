@@ -9,15 +9,29 @@ from pathlib import Path
 
 import nbformat
 
-from .checks import Check
 
 CODE_STUB = "# VOTRE CODE ICI\nraise NotImplementedError()"
 TEXT_STUB = "VOTRE RÉPONSE ICI"
-FORBIDDEN_IN_NUMPY_ONLY = ("torch", "keras", "tensorflow", "tf", "jax")
+MAX_NOTEBOOK_BYTES = 100 * 2**20
+MAX_NOTEBOOK_DEPTH = 64  # a notebook's JSON nests about 8 deep; outputs' JSON data a little more
 
 
 class Unusable(Exception):
     """The submission cannot be graded at all; the message (French) says why."""
+
+
+def depth_exceeds(obj, limit: int) -> bool:
+    """More than `limit` nested lists/dicts (checked without recursion)."""
+    stack = [(obj, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
 
 
 def load_submission(path: Path) -> nbformat.NotebookNode:
@@ -25,14 +39,23 @@ def load_submission(path: Path) -> nbformat.NotebookNode:
         raise Unusable(f"notebook introuvable : {path.name} (a-t-il été renommé, déplacé ou "
                        "oublié dans le commit ?)")
     raw = path.read_bytes()
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        raise Unusable(f"{path.name} pèse {len(raw) // 2**20} Mo : trop gros pour un notebook "
+                       "(videz les sorties : Edit > Clear Outputs of All Cells, puis enregistrez)")
     try:
         data = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise Unusable(f"{path.name} : structure JSON imbriquée trop profondément, ce n'est pas "
+                       "un notebook valide") from None
     except UnicodeDecodeError:
         raise Unusable(f"{path.name} n'est pas un fichier texte UTF-8 : ce n'est pas un notebook")
     except json.JSONDecodeError as exc:
         raise Unusable(f"{path.name} n'est pas un JSON valide (ligne {exc.lineno}, colonne "
                        f"{exc.colno}) : un conflit de fusion git ? Rouvrez le notebook dans "
                        "Jupyter et enregistrez-le")
+    if depth_exceeds(data, MAX_NOTEBOOK_DEPTH):
+        raise Unusable(f"{path.name} : structure JSON imbriquée trop profondément, ce n'est pas "
+                       "un notebook valide")
     if not isinstance(data, dict) or "cells" not in data:
         raise Unusable(f"{path.name} n'est pas un notebook Jupyter (pas de liste de cellules)")
     if data.get("nbformat") != 4:
@@ -52,14 +75,16 @@ def load_submission(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
+def is_graded(cell) -> bool:
+    """A test cell: nbgrader's `grade` flag (the grader restores it from the master)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return isinstance(meta, dict) and bool(meta.get("grade"))
+
+
 def grade_cells(master: nbformat.NotebookNode) -> list[tuple[str, float]]:
     """(grade_id, points) of the master's graded cells, in notebook order."""
-    out = []
-    for cell in master.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            out.append((meta["grade_id"], float(meta.get("points", 0))))
-    return out
+    return [(c.metadata.nbgrader["grade_id"], float(c.metadata.nbgrader.get("points", 0)))
+            for c in master.cells if is_graded(c)]
 
 
 def _preprocess(nb, steps, cfg=None):
@@ -101,64 +126,121 @@ def starter_text(master_path: Path) -> str:
 
 
 # -- static rule: from-scratch answers use NumPy only ------------------------------------------
+# The sandbox hides the frameworks from a NumPy-only TP's kernel altogether; this rule covers
+# the exercises of other TPs that must be written from scratch (a convolution by hand in the
+# Keras TP), and says precisely which cell broke the rule.
+FORBIDDEN_IN_NUMPY_ONLY = ("torch", "keras", "tensorflow", "tf", "jax")
+# Ways to reach a module or code without naming it: refused in from-scratch answers.
+DYNAMIC = ("importlib", "__import__", "exec", "eval", "compile", "modules", "__builtins__",
+           "builtins", "runpy", "get_ipython", "import_module", "run_cell", "run_line_magic",
+           "system", "subprocess", "ctypes")
+ALLOWED_MAGICS = ("%matplotlib",)
+
+
 @dataclass
-class _Cell:
-    """What the rule needs to know of one code cell, computed once."""
+class _Unit:
+    """One top-level statement of a code cell (or one imported name): what it defines, what it
+    mentions, and the frameworks or dynamic tricks it uses."""
 
-    defines: set[str]  # functions, classes and assigned names
-    functions: set[str]  # functions and classes only
-    uses: set[str]  # every name it mentions
-    forbidden: set[str]  # torch/keras/... it imports or mentions
+    defines: set[str]
+    uses: set[str]
+    forbidden: set[str]
 
 
-def _parse(source: str) -> ast.AST | None:
-    lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+def _parse(source: str) -> tuple[ast.Module | None, set[str]]:
+    """The cell's syntax tree (None if it does not parse) and its magic or shell commands."""
+    magics, lines = set(), []
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith(("%", "!")):
+            if not stripped.startswith(ALLOWED_MAGICS):
+                magics.add(stripped.split()[0][:20])
+            continue
+        lines.append(line)
     try:
-        return ast.parse("\n".join(lines))
+        return ast.parse("\n".join(lines)), magics
     except SyntaxError:
-        return None
+        return None, magics
 
 
-def _index(tree: ast.AST) -> _Cell:
-    cell = _Cell(set(), set(), set(), set())
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            cell.functions.add(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            cell.defines.update(n.id for t in targets for n in ast.walk(t)
-                                if isinstance(n, ast.Name))
-        elif isinstance(node, ast.Import):
-            cell.forbidden.update(a.name.split(".")[0] for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            cell.forbidden.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            cell.forbidden.add(node.value.split(".")[0])  # __import__("torch"), importlib...
-        if isinstance(node, ast.Name):
-            cell.uses.add(node.id)
-    cell.defines |= cell.functions
-    cell.forbidden = (cell.forbidden | cell.uses) & set(FORBIDDEN_IN_NUMPY_ONLY)
-    return cell
+def _units(tree: ast.Module, magics: set[str]) -> list[_Unit]:
+    units = []
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            base = [stmt.module.split(".")[0]] if getattr(stmt, "module", None) else []
+            for alias in stmt.names:
+                module = base or [alias.name.split(".")[0]]
+                units.append(_Unit({(alias.asname or alias.name).split(".")[0]}, set(module),
+                                   set(module) & set(FORBIDDEN_IN_NUMPY_ONLY + DYNAMIC)))
+            continue
+        unit = _Unit(set(), set(), set())
+        strings = set()
+        for node in ast.walk(stmt):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                unit.defines.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                unit.defines.update(n.id for t in targets for n in ast.walk(t)
+                                    if isinstance(n, ast.Name))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):  # inside a function
+                names = [a.name for a in node.names] + [node.module or ""] * isinstance(
+                    node, ast.ImportFrom)
+                unit.uses.update(n.split(".")[0] for n in names if n)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                strings.add(node.value.split(".")[0])  # __import__("torch")...
+            if isinstance(node, ast.Name):
+                unit.uses.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                unit.uses.add(node.attr)
+        unit.forbidden = ((unit.uses | strings) & set(FORBIDDEN_IN_NUMPY_ONLY)) | (
+            unit.uses & set(DYNAMIC)) | magics
+        unit.uses -= _local_names(stmt)  # a local `model` is not the notebook's `model`
+        units.append(unit)
+    return units
 
 
-def numpy_only_violations(nb: nbformat.NotebookNode, checks: list[Check]) -> dict[str, str]:
-    """French message per check whose targets are defined with torch/keras/tensorflow (in the
-    cells defining them, or in the functions they call, defined elsewhere in the notebook)."""
-    cells = [_index(t) for c in nb.cells if c.cell_type == "code" and (t := _parse(c.source))]
+def _local_names(stmt: ast.stmt) -> set[str]:
+    """Names bound inside the functions of `stmt` (arguments, assignments, loop variables)."""
+    names = set()
+    for fn in ast.walk(stmt):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = fn.args
+            names.update(a.arg for a in args.posonlyargs + args.args + args.kwonlyargs)
+            names.update(a.arg for a in (args.vararg, args.kwarg) if a)
+            names.update(n.id for n in ast.walk(fn)
+                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return names
+
+
+def numpy_only_violations(nb: nbformat.NotebookNode,
+                          targets: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """French message per exercise (name -> its targets) whose targets are defined with a
+    framework or a dynamic import or execution, in the statement defining them or in what that
+    statement uses (functions, aliases, variables, imports) anywhere in the notebook."""
+    units = []
+    for c in nb.cells:
+        if c.cell_type == "code":
+            tree, magics = _parse(c.source)
+            if tree is not None:
+                units += _units(tree, magics)
     out = {}
-    for check in checks:
-        todo, seen = list(check.targets), set()
-        while todo and check.name not in out:
-            name = todo.pop()
-            if name in seen:
+    for name, wanted in targets.items():
+        for target in wanted:
+            if not any(target in u.defines for u in units):
+                out[name] = (f"« {target} » doit être défini par une cellule du notebook "
+                             "(def), pas par exec, %run ou un import")
+        todo, seen = list(wanted), set()
+        while todo and name not in out:
+            used = todo.pop()
+            if used in seen:
                 continue
-            seen.add(name)
-            for cell in cells:
-                if name in (cell.defines if name in check.targets else cell.functions):
-                    if cell.forbidden:
-                        out[check.name] = (
+            seen.add(used)
+            for unit in units:
+                if used in unit.defines:
+                    if unit.forbidden:
+                        out[name] = (
                             "exercice à résoudre avec NumPy uniquement : le code qui définit "
-                            f"« {name} » utilise {', '.join(sorted(cell.forbidden))}")
+                            f"« {used} » utilise {', '.join(sorted(unit.forbidden))}")
                         break
-                    todo.extend(cell.uses)
+                    todo.extend(unit.uses)
     return out

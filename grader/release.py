@@ -1,10 +1,16 @@
-"""Releases: the starters in the course repository, and the students' template repository.
+"""Releases: what the masters and judges generate, and the students' template repository.
+
+`grader release` writes, for every TP with a master, the starter notebook (the master without
+solutions and hidden tests) and the public table beside the TP's kernel package (public cases,
+expected answers, known mistakes with the judge's diagnostics: what the notebook's `check()`
+uses instead of an oracle). Both are generated, never edited by hand.
 
 The template repository (`grader release --to DIR`) is a real git repository holding what a
-student needs and nothing of the answers: the TP folders (starters, reference modules), the
-grader, the pinned environment, the student pipeline and README, and the *public* masters
-(the starters themselves, kept pristine under `.grader/masters/` so that test cells can be
-restored when grading). No `solutions/`, no hidden tests, no mutation tests.
+student needs and nothing of the answers: the TP folders (starters, kernel packages, public
+tables), the course library, the grader, the pinned environment, the student pipeline and
+README, and the *public* masters (the starters themselves, kept pristine under
+`.grader/masters/` so that test cells can be restored when grading). No `solutions/`, no
+`judges/`, no hidden tests, no mutation tests.
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .config import ROOT, Course
+from .config import ROOT, TP, Course
 from .notebooks import starter_text
+from .protocol import PUBLIC_TABLE, load_public_table, save_public_table
 
 PUBLIC_MASTERS = ".grader/masters"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -33,6 +40,51 @@ def write_starters(course: Course) -> list[str]:
             target.write_text(starter_text(course.master(tp)), encoding="utf-8")
             done.append(tp.name)
     return done
+
+
+def public_table(course: Course, tp: TP) -> dict:
+    """The TP's public table as the judge and the master make it now (in a judge process)."""
+    from .judge_worker import JudgeWorker
+
+    worker = JudgeWorker(course.root, course.folder(tp), tp.package, timeout_s=1800)
+    try:
+        return worker.call("public_table", str(course.master(tp)))
+    finally:
+        worker.close()
+
+
+def write_public_tables(course: Course) -> list[str]:
+    """Regenerate the public table of every TP with a master and a judge."""
+    done = []
+    for tp in course.tps.values():
+        if course.master(tp).exists() and course.judge_package(tp).is_dir():
+            save_public_table(course.kernel_package(tp) / PUBLIC_TABLE, public_table(course, tp))
+            done.append(tp.name)
+    return done
+
+
+def stale_public_tables(course: Course) -> list[str]:
+    """The TPs whose committed public table differs from what release would write."""
+    from .judging import same_answers
+
+    stale = []
+    for tp in course.tps.values():
+        path = course.kernel_package(tp) / PUBLIC_TABLE
+        if not (course.master(tp).exists() and course.judge_package(tp).is_dir()):
+            continue
+        if not path.exists():
+            stale.append(tp.name)
+            continue
+        fresh, stored = public_table(course, tp), load_public_table(path)
+        if set(fresh) != set(stored) or any(
+                not same_answers(fresh[n].cases, stored[n].cases)
+                or (fresh[n].expected is None) != (stored[n].expected is None)
+                or (fresh[n].expected and not same_answers(fresh[n].expected,
+                                                             stored[n].expected))
+                or [m for _, m in fresh[n].mistakes] != [m for _, m in stored[n].mistakes]
+                for n in fresh):
+            stale.append(tp.name)
+    return stale
 
 
 def _ignore_in_tp_folder(directory: str, names: list[str]) -> list[str]:
@@ -69,6 +121,9 @@ def build_template(course: Course, target: Path) -> None:
     (target / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
     shutil.copytree(ROOT / "grader", target / "grader",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    if course.library.is_dir():
+        shutil.copytree(course.library, target / course.library.name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "test_*"))
     masters = target / PUBLIC_MASTERS
     masters.mkdir(parents=True)
     for tp in course.tps.values():

@@ -1,8 +1,9 @@
-"""The instructors' implementation, read from a master notebook, for the TPs' mutation tests.
+"""The instructors' implementation, read from a master notebook.
 
-Every TP's `test_<tp>.py` feeds its checks the master's own code (the master must pass) and
-plausible wrong versions of it (each must be refused). The code comes from the master notebook
-itself, never from a copy: its imports cell and its solution cells made only of definitions.
+The judge's public table (`grader release`) and the mutation tests feed the checks the master's
+own code (the master must pass) and plausible wrong versions of it (each must be refused). The
+code comes from the master notebook itself, never from a copy: its imports cell and its solution
+cells made only of definitions.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""Reference module of the grader's test TP: two small checks with real oracles."""
+"""Judge of the grader's test TP: two small checks with real oracles, and known mistakes."""
 
 import numpy as np
 
-from grader.checks import Check, Checks, as_array
+from grader.judging import Check, Checks, Mistake, as_array
+from toy import EXERCISES
 
-CHECKS = Checks()
-check = CHECKS.check
+CHECKS = Checks(EXERCISES)
 
 
 def _square_cases(rng, hidden):
@@ -21,8 +21,8 @@ def _square_verdict(case, answer):
         raise AssertionError("carre(x) diffère de x·x")
 
 
-CHECKS.add(Check("carre", ("carre",), _square_cases,
-                 lambda case, carre: {"y": carre(case["x"])}, _square_verdict, numpy_only=True))
+CHECKS.add(Check("carre", _square_cases, _square_verdict, numpy_only=True,
+                 doc="x² élément par élément, comparé à x·x."))
 
 
 def _mean_cases(rng, hidden):
@@ -37,5 +37,11 @@ def _mean_verdict(case, answer):
         raise AssertionError("la moyenne par colonne est fausse")
 
 
-CHECKS.add(Check("moyenne", ("moyenne_colonnes",), _mean_cases,
-                 lambda case, f: {"mu": f(case["m"])}, _mean_verdict))
+CHECKS.add(Check("moyenne", _mean_cases, _mean_verdict,
+                 doc="Moyenne de chaque colonne, comparée à la somme divisée par n."))
+
+CHECKS.mistakes = {
+    "carre": [Mistake("2x au lieu de x²", {"carre": lambda x: 2 * x}, "2x au lieu de x²")],
+    "moyenne": [Mistake("somme au lieu de la moyenne",
+                        {"moyenne_colonnes": lambda m: m.sum(axis=0)}, "fausse")],
+}

@@ -1,0 +1,1 @@
+"""Judges of the grader's test course (never shipped to students)."""
