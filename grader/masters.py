@@ -15,9 +15,6 @@ from pathlib import Path
 
 import nbformat
 
-# What `grader release` expects in every graded cell of a master.
-TEST_TEMPLATE = ('check("{0}")\n### BEGIN HIDDEN TESTS\ncheck("{0}", hidden=True)\n'
-                 "### END HIDDEN TESTS")
 DEFINITIONS = (ast.FunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
 
 
@@ -72,17 +69,3 @@ class Master:
                 exec(compile(without_magics(self.cells[gid].source), f"<{gid}>", "exec"), ns)
         plt.close("all")
         return ns
-
-    def assert_graded_cells_are_the_checks(self, checks) -> None:
-        """20 points in halves, one test cell per check, each exactly the release template."""
-        graded = [c for c in self.notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
-        points = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
-                  for c in graded}
-        assert len(points) == len(graded), "grade_id en double"
-        assert sum(points.values()) == 20
-        assert all(float(p) * 2 == int(float(p) * 2) for p in points.values())
-        assert set(points) == set(checks)
-        for cell in graded:
-            gid = cell.metadata["nbgrader"]["grade_id"]
-            assert cell.cell_type == "code" and cell.source == TEST_TEMPLATE.format(gid)
-            assert cell.metadata["nbgrader"]["locked"] and not cell.metadata["nbgrader"]["solution"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -10,15 +12,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.config import ROOT, TP, load_course
+from grader.config import ROOT, load_course
 from grader.grading import TPResult, grade_tp
 from grader.notebooks import release
 
-TOY = TP("toy", "TP de test", 1.0, datetime(2030, 1, 1))
-TOY_MASTER = ROOT / "tests" / "toy" / "solutions" / "toy.ipynb"
-TOY_REFERENCE = ROOT / "tests" / "toy" / "toy"
-# Short limits: a runaway cell costs seconds, not minutes.
-FAST_LIMITS = replace(load_course().limits, cell_timeout_s=4, notebook_timeout_s=60)
+TOY_COURSE_TOML = ROOT / "tests" / "toy" / "course.toml"
+TOY_COURSE = load_course(TOY_COURSE_TOML)
+TOY = TOY_COURSE.tp("toy")
+TOY_MASTER = TOY_COURSE.master(TOY)
+sys.path.insert(0, str(TOY_COURSE.folder(TOY)))  # the toy's kernel package, as for real TPs
+FAST_LIMITS = TOY_COURSE.limits  # short: a runaway cell costs seconds, not minutes
 
 
 def master() -> nbformat.NotebookNode:
@@ -71,17 +74,23 @@ points_per_day = 2.0
 
 
 def make_toy_course(root: Path) -> Path:
-    """A course directory with toy and toy2 (same content): course.toml, reference modules,
-    masters, and the student pipeline."""
+    """A course directory with toy and toy2 (same content): course.toml, kernel packages and
+    public tables, judges, masters, and the student pipeline."""
+    toy = ROOT / "tests" / "toy"
     (root / "solutions").mkdir(parents=True)
+    (root / "judges").mkdir()
     (root / "course.toml").write_text(TOY_COURSE, encoding="utf-8")
     (root / ".gitlab-ci.yml").write_text((ROOT / ".gitlab-ci.yml").read_text())
+    shutil.copy(toy / "judges" / "__init__.py", root / "judges" / "__init__.py")
     for name in ("toy", "toy2"):
-        (root / name).mkdir()
-        ref = (TOY_REFERENCE / "toy_reference.py").read_text()
-        (root / name / f"{name}_reference.py").write_text(ref)
+        shutil.copytree(toy / "toy" / "toy", root / name / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        (root / "judges" / name).mkdir()
+        judge = (toy / "judges" / "toy" / "__init__.py").read_text()
+        (root / "judges" / name / "__init__.py").write_text(
+            judge.replace("from toy import EXERCISES", f"from {name} import EXERCISES"))
         nb = master()
-        nb.cells[1].source = nb.cells[1].source.replace("toy_reference", f"{name}_reference")
+        nb.cells[1].source = nb.cells[1].source.replace("from toy import", f"from {name} import")
         nbformat.write(nb, root / "solutions" / f"{name}.ipynb")
     return root
 
@@ -116,7 +125,8 @@ def grade(tmp_path):
             nbformat.write(submission, path)
         kw.setdefault("seed", 7)
         kw.setdefault("feedback", False)
-        return grade_tp(TOY, path, TOY_MASTER, TOY_REFERENCE, kw.pop("limits", FAST_LIMITS), **kw)
+        course = replace(TOY_COURSE, limits=kw.pop("limits", FAST_LIMITS))
+        return grade_tp(course, TOY, path, **kw)
 
     return _grade
 

@@ -6,6 +6,7 @@ import pytest
 from grader.config import load_course
 from grader.grading import grade_tp
 from grader.notebooks import starter_text
+from grader.results import Status
 
 COURSE = load_course()
 TPS = [tp for tp in COURSE.tps.values() if COURSE.master(tp).exists()]
@@ -44,16 +45,15 @@ def test_starter_leaks_no_answer(tp):
 
 def test_master_scores_20(graded):
     tp = graded
-    r = grade_tp(tp, COURSE.master(tp), COURSE.master(tp), COURSE.folder(tp), COURSE.limits,
-                 seed=11, feedback=False)
-    failures = {c.grade_id: (c.status, c.message) for c in r.cells if c.status != "réussi"}
-    assert not failures
+    r = grade_tp(COURSE, tp, COURSE.master(tp), seed=11, feedback=False)
+    failures = {c.grade_id: (c.status, c.message, c.fault) for c in r.cells
+                if c.status != Status.PASSED}
+    assert not failures and r.hidden
     assert r.max_score == 20 and r.grade == 20
 
 
 def test_starter_scores_0_all_to_complete(graded):
     tp = graded
-    r = grade_tp(tp, COURSE.folder(tp) / tp.notebook_name, COURSE.master(tp), COURSE.folder(tp),
-                 COURSE.limits, seed=11, feedback=False)
+    r = grade_tp(COURSE, tp, COURSE.folder(tp) / tp.notebook_name, seed=11, feedback=False)
     assert r.grade == 0 and r.problem is None
-    assert {c.status for c in r.cells} == {"à compléter"}, [(c.grade_id, c.message) for c in r.cells]
+    assert {c.status for c in r.cells} == {Status.INCOMPLETE}, [(c.grade_id, c.message) for c in r.cells]

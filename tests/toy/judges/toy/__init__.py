@@ -41,7 +41,12 @@ CHECKS.add(Check("moyenne", _mean_cases, _mean_verdict,
                  doc="Moyenne de chaque colonne, comparée à la somme divisée par n."))
 
 CHECKS.mistakes = {
-    "carre": [Mistake("2x au lieu de x²", {"carre": lambda x: 2 * x}, "2x au lieu de x²")],
+    "carre": [Mistake("2x au lieu de x²", {"carre": lambda x: 2 * x}, "2x au lieu de x²"),
+              Mistake("x au lieu de x²", {"carre": lambda x: x}, "diffère de x·x"),
+              Mistake("valeur absolue", {"carre": lambda x: abs(x)}, "diffère de x·x")],
     "moyenne": [Mistake("somme au lieu de la moyenne",
-                        {"moyenne_colonnes": lambda m: m.sum(axis=0)}, "fausse")],
+                        {"moyenne_colonnes": lambda m: m.sum(axis=0)}, "fausse"),
+                Mistake("moyenne des lignes", {"moyenne_colonnes": lambda m: m.mean(axis=1)}),
+                Mistake("médiane", {"moyenne_colonnes": lambda m: np.median(m, axis=0)},
+                        "fausse")],
 }
