@@ -1,7 +1,8 @@
 """Test collection for the whole repository.
 
 The masters (solutions/*.ipynb) run top to bottom under nbval; their kernels (cwd solutions/)
-import the TPs' reference modules, so every TP folder goes on PYTHONPATH, absolute, here once.
+import the TPs' kernel packages, and run the judges for their hidden tests, so every TP folder
+and the repository root go on PYTHONPATH, absolute, here once.
 Starters are not run (they raise NotImplementedError by design), and the grader's test
 notebooks are data.
 """
@@ -12,6 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 TP_DIRS = sorted(str(p) for p in [*ROOT.glob("tp*_*"), *ROOT.glob("projet_*")] if p.is_dir())
+TP_DIRS.append(str(ROOT))
 
 sys.path[:0] = [d for d in TP_DIRS if d not in sys.path]
 os.environ["PYTHONPATH"] = os.pathsep.join(
