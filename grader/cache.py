@@ -1,7 +1,8 @@
 """Re-use the grade of a notebook that did not change (the student pipeline's cache).
 
 The key covers everything a grade depends on: the submitted notebook, the master, the TP's
-reference folder and the grader's own code. Hidden cases are drawn afresh on a miss only.
+kernel package (with its public table), its judge package when there is one, the shared course
+library and judge code, and the grader's own code. Hidden cases are drawn afresh on a miss only.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from pathlib import Path
 
 from . import report
 from .config import ROOT, TP, Course
-from .grading import TPResult
+from .results import TPResult
 
 
 def _digest(paths: list[Path]) -> str:
     h = hashlib.sha256()
-    for path in paths:
-        h.update(str(path.name).encode())
+    for path in paths:  # names relative to their tree: the key survives a moved checkout
+        h.update("/".join(path.parts[-3:]).encode())
         h.update(path.read_bytes() if path.is_file() else b"<absent>")
     return h.hexdigest()
 
@@ -28,9 +29,15 @@ def grader_version() -> str:
         (ROOT / "grader" / "templates").rglob("*.j2")))[:16]
 
 
+def _files(*folders: Path) -> list[Path]:
+    return [p for folder in folders if folder.is_dir() for p in sorted(folder.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts]
+
+
 def key(course: Course, tp: TP, submission: Path) -> str:
-    reference = sorted(course.folder(tp).glob("*.py"))
-    return f"{tp.name}-" + _digest([submission, course.master(tp), *reference])[:24] + \
+    code = _files(course.kernel_package(tp), course.judge_package(tp), course.library,
+                  course.root / "judges" / "common")
+    return f"{tp.name}-" + _digest([submission, course.master(tp), *code])[:24] + \
         f"-{grader_version()}"
 
 

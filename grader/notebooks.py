@@ -183,8 +183,7 @@ def _units(tree: ast.Module, magics: set[str]) -> list[_Unit]:
                 unit.defines.update(n.id for t in targets for n in ast.walk(t)
                                     if isinstance(n, ast.Name))
             elif isinstance(node, (ast.Import, ast.ImportFrom)):  # inside a function
-                names = [a.name for a in node.names] + [node.module or ""] * isinstance(
-                    node, ast.ImportFrom)
+                names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
                 unit.uses.update(n.split(".")[0] for n in names if n)
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
                 strings.add(node.value.split(".")[0])  # __import__("torch")...

@@ -8,9 +8,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from .config import GRADE_SCALE
-from .grading import CellResult, TPResult
+from .results import CellResult, Status, TPResult
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+# Characters XML 1.0 cannot hold at all (junit.xml must stay well-formed whatever a message says).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def one_line(text: str, width: int = 160) -> str:
@@ -18,6 +20,10 @@ def one_line(text: str, width: int = 160) -> str:
     start a fake `Note : ...` line in the CI log."""
     text = _CONTROL.sub(" ", str(text)).strip()
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", str(text))
 
 
 def mean_grade(results: list[TPResult]) -> float:
@@ -41,10 +47,17 @@ def console(results: list[TPResult]) -> str:
         lines.append(f"   {'Exercice':<{width}}  {'Points':>11}  Statut")
         for c in r.cells:
             pts = f"{c.points:g}/{c.max_points:g}"
-            msg = "" if c.status == "réussi" or r.problem else f" — {one_line(c.message, 110)}"
+            msg = "" if c.status == Status.PASSED or r.problem else \
+                f" — {one_line(c.message, 110)}"
             lines.append(f"   {c.grade_id:<{width}}  {pts:>11}  {c.status}{msg}")
         lines.append(f"   Total {r.tp.name} : {r.score:g}/{r.max_score:g} points, "
                      f"{r.grade:.2f}/{GRADE_SCALE:.0f}  ({r.seconds:.1f} s)")
+        if not r.hidden and not r.problem:
+            lines.append("   Tests publics seulement : la note officielle vérifie aussi vos "
+                         "fonctions sur des cas cachés.")
+        if r.faults:
+            lines.append(f"   {len(r.faults)} erreur(s) du correcteur : 0 point en attendant "
+                         "une vérification par l'équipe pédagogique.")
     lines.append("")
     if len(results) > 1:
         lines.append("Moyenne pondérée des TP corrigés (coefficients de course.toml)")
@@ -62,10 +75,12 @@ def tp_json(r: TPResult) -> dict:
         "weight": r.tp.weight,
         "problem": r.problem,
         "seed": r.seed,
+        "hidden": r.hidden,
         "seconds": round(r.seconds, 2),
+        "grader_faults": len(r.faults),
         "cells": [
             {"grade_id": c.grade_id, "points": c.points, "max": c.max_points,
-             "status": c.status, "message": c.message}
+             "status": str(c.status), "message": c.message, "fault": c.fault}
             for c in r.cells
         ],
     }
@@ -75,8 +90,9 @@ def tp_from_json(tp, data: dict, feedback_html: str | None = None) -> TPResult:
     """A TPResult back from `tp_json` (cached results, summaries of several jobs)."""
     return TPResult(
         tp=tp, notebook=data["notebook"], problem=data["problem"], seed=data["seed"],
-        seconds=data["seconds"], feedback_html=feedback_html,
-        cells=[CellResult(c["grade_id"], c["max"], c["points"], c["status"], c["message"])
+        hidden=data.get("hidden", True), seconds=data["seconds"], feedback_html=feedback_html,
+        cells=[CellResult(c["grade_id"], c["max"], c["points"], Status(c["status"]),
+                          c["message"], c.get("fault"))
                for c in data["cells"]])
 
 
@@ -89,17 +105,19 @@ def as_json(results: list[TPResult]) -> dict:
 
 
 def junit(results: list[TPResult]) -> ET.ElementTree:
+    """One testcase per test cell, named after the exercise alone (GitLab follows a test
+    across pipelines by its name); the points go in the message."""
     suites = ET.Element("testsuites", name="notes")
     for r in results:
-        failed = [c for c in r.cells if c.status != "réussi"]
+        failed = [c for c in r.cells if c.status != Status.PASSED]
         suite = ET.SubElement(suites, "testsuite", name=r.tp.name, tests=str(len(r.cells)),
                               failures=str(len(failed)), time=f"{r.seconds:.2f}")
         for c in r.cells:
-            case = ET.SubElement(suite, "testcase", classname=r.tp.name,
-                                 name=f"{c.grade_id} ({c.points:g}/{c.max_points:g} pts)")
-            if c.status != "réussi":
-                ET.SubElement(case, "failure", message=one_line(f"{c.status} : {c.message}", 500),
-                              type=c.status).text = c.message
+            case = ET.SubElement(suite, "testcase", classname=r.tp.name, name=c.grade_id)
+            if c.status != Status.PASSED:
+                text = f"{c.points:g}/{c.max_points:g} pt — {c.status} : {c.message}"
+                ET.SubElement(case, "failure", message=xml_text(one_line(text, 500)),
+                              type=str(c.status)).text = xml_text(c.message)
     ET.indent(suites)
     return ET.ElementTree(suites)
 

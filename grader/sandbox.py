@@ -7,9 +7,10 @@ library read-only, a size-limited private /tmp and working directory, a fresh /p
 else exists for it: not the repository or its .git, not the masters, the judges, the instructors'
 `var/`, the gradebook, home directories or other kernels. It runs as an unprivileged user with no
 capabilities (when the grader is root, bwrap builds the namespaces and `setpriv` drops to
-`SANDBOX_UID` before Python starts, so that RLIMIT_NPROC applies; otherwise bwrap's own user
+an unprivileged uid before Python starts, so that RLIMIT_NPROC applies; otherwise bwrap's own user
 namespace maps the grader's user). Limits (`prlimit`): writable memory, file size, processes,
-CPU time, no core dumps.
+CPU time, no core dumps. Each grading process uses its own unprivileged uid, so that the process
+limit (counted per uid) is not shared with another kernel, nor can one kernel signal another.
 
 Where bubblewrap cannot run (not installed, or namespaces refused as in Docker's default seccomp
 profile) the kernel runs with the limits only, and never as root. `grader grade` says so; the
@@ -30,7 +31,9 @@ from pathlib import Path
 
 from .config import Limits
 
-SANDBOX_UID = SANDBOX_GID = 65534  # `nobody`: the kernel's user when the grader is root
+# The kernel's uid when the grader is root: one per grading process, in a range no account uses
+# (Debian leaves 61000-63999 unallocated), with no capability and no file of its own on the host.
+SANDBOX_UIDS = range(61000, 64000)
 SANDBOX_HOME = "/tmp/home"
 # Only these variables reach student code: no CI_*/GITLAB_* tokens, nothing secret-looking.
 ENV_ALLOWED = (
@@ -85,13 +88,18 @@ def isolation_problem() -> str | None:
 def _bwrap_prefix() -> list[str]:
     common = ["bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
               "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
-    if _is_root():  # bwrap builds the namespaces as root; setpriv drops to SANDBOX_UID
+    if _is_root():  # bwrap builds the namespaces as root; setpriv then drops to sandbox_uid()
         return common
     return common + ["--unshare-user", "--uid", "1000", "--gid", "1000", "--cap-drop", "ALL"]
 
 
+def sandbox_uid() -> int:
+    return SANDBOX_UIDS[os.getpid() % len(SANDBOX_UIDS)]
+
+
 def _drop_privileges() -> list[str]:
-    return ["setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_GID}", "--clear-groups",
+    uid = sandbox_uid()
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
 
 
@@ -132,6 +140,11 @@ def _python_binds(mounts: _Mounts, numpy_only: bool) -> None:
     for prefix in sorted({os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
                           sys.prefix}):
         mounts.add("--ro-bind", prefix, prefix)
+    if sys.prefix != sys.base_prefix:  # a venv: the base interpreter's own packages are not ours
+        base = sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})
+        for site in sorted({base["purelib"], base["platlib"]}):
+            if os.path.isdir(site):
+                mounts.add("--tmpfs", site)
     if numpy_only:
         for site in sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}):
             mounts.add("--tmpfs", site)
@@ -203,18 +216,18 @@ class Sandbox:
         (self.root / "etc" / "passwd").write_text(
             f"etudiant:x:{self._uid()}:{self._uid()}:etudiant:{self.home}:/bin/sh\n")
         (self.root / "etc" / "group").write_text(f"etudiant:x:{self._uid()}:\n")
-        if _is_root():  # the kernel (SANDBOX_UID) writes its sockets, and without bwrap its files
+        if _is_root():  # the kernel's user writes its sockets, and without bwrap its files
             for path in (self.run, self.work, self.root / "home", *self.work.rglob("*")):
-                os.chown(path, SANDBOX_UID, SANDBOX_GID)
+                os.chown(path, sandbox_uid(), sandbox_uid())
 
     def give(self, path: Path) -> None:
         """Let the kernel's user read `path` (a file the grader wrote for it)."""
         if _is_root():
-            os.chown(path, SANDBOX_UID, SANDBOX_GID)
+            os.chown(path, sandbox_uid(), sandbox_uid())
 
     def _uid(self) -> int:
         if _is_root():
-            return SANDBOX_UID
+            return sandbox_uid()
         return 1000 if self.isolated else os.getuid()
 
     def env(self) -> dict[str, str]:

@@ -48,7 +48,7 @@ def prepend(nb, source: str):
     return nb
 
 
-TOY_COURSE = """
+TOY_COURSE_TEXT = """
 [course]
 name = "Cours de test"
 cell_timeout_s = 5
@@ -79,7 +79,7 @@ def make_toy_course(root: Path) -> Path:
     toy = ROOT / "tests" / "toy"
     (root / "solutions").mkdir(parents=True)
     (root / "judges").mkdir()
-    (root / "course.toml").write_text(TOY_COURSE, encoding="utf-8")
+    (root / "course.toml").write_text(TOY_COURSE_TEXT, encoding="utf-8")
     (root / ".gitlab-ci.yml").write_text((ROOT / ".gitlab-ci.yml").read_text())
     shutil.copy(toy / "judges" / "__init__.py", root / "judges" / "__init__.py")
     for name in ("toy", "toy2"):
@@ -126,7 +126,8 @@ def grade(tmp_path):
         kw.setdefault("seed", 7)
         kw.setdefault("feedback", False)
         course = replace(TOY_COURSE, limits=kw.pop("limits", FAST_LIMITS))
-        return grade_tp(course, TOY, path, **kw)
+        tp = kw.pop("tp", TOY)
+        return grade_tp(replace(course, tps={tp.name: tp}), tp, path, **kw)
 
     return _grade
 
