@@ -66,6 +66,11 @@ def cmd_grade(args, hidden: bool = True) -> int:
     for r in unusable:
         print(f"Erreur : {r.tp.name} — {report.one_line(r.problem)} (TP noté 0).",
               file=sys.stderr)
+    faults = [(r.tp.name, c) for r in results for c in r.faults]
+    for tp_name, c in faults:  # the judge's own error, for whoever maintains the grader
+        print(f"Erreur du correcteur : {tp_name} / {c.grade_id} : {c.fault}", file=sys.stderr)
+    if faults:
+        return EXIT_FAULT
     return EXIT_UNUSABLE if unusable else EXIT_OK
 
 
