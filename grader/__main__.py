@@ -112,12 +112,29 @@ def cmd_instructor(args) -> int:
         print(f"{sum(1 for s in subs if s.notebook)}/{len(subs)} notebooks collectés pour {tp.name}")
         return EXIT_OK
     if args.command == "autograde":
+        from . import report
+
         tp = course.tp(args.tp)
-        results = official.autograde(course, tp, work, args.db_url, args.jobs)
-        for student, r in sorted(results.items()):
-            print(f"  {student:<16} {r.grade:5.2f}/20" + (f"  ({r.problem})" if r.problem else ""))
+        total = sum(1 for s in official.load_manifest(work, tp) if s.notebook)
+        count = 0
+
+        def progress(student, r):
+            nonlocal count
+            count += 1
+            state = report.one_line(r.problem) if r.problem else (
+                f"{len(r.faults)} erreur(s) du correcteur" if r.faults else "")
+            print(f"  [{count}/{total}] {student:<16} {r.grade:5.2f}/20  ({r.seconds:.0f} s)"
+                  + (f"  {state}" if state else ""), flush=True)
+
+        results = official.autograde(course, tp, work, args.db_url, args.jobs,
+                                     allow_unsandboxed=args.allow_unsandboxed, progress=progress)
+        faults = sum(len(r.faults) for r in results.values())
         print(f"{len(results)} copies de {tp.name} corrigées ; retours : "
               f"{work / 'feedback' / tp.name}")
+        if faults:
+            print(f"Attention : {faults} erreur(s) du correcteur (0 point en attendant) : "
+                  "voir notes.json, puis relancez autograde.", file=sys.stderr)
+            return EXIT_FAULT
         return EXIT_OK
     if args.command == "export":
         out = official.export(course, work, args.db_url, args.out or work / "notes_tp.csv")
@@ -151,7 +168,7 @@ def cmd_release(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .config import ROOT
+    from .config import ROOT, CourseError
 
     parser = argparse.ArgumentParser(prog="grader", description="Correction des TP notebooks.")
     parser.add_argument("--course", type=Path, default=ROOT / "course.toml",
@@ -188,8 +205,10 @@ def main(argv: list[str] | None = None) -> int:
 
     instructor("collect", "récupérer les notebooks à l'échéance (git)").add_argument(
         "--roster", type=Path, required=True, help="CSV id,name,git_url")
-    instructor("autograde", "correction officielle des copies collectées").add_argument(
-        "--jobs", type=int, default=1, help="copies corrigées en parallèle")
+    a = instructor("autograde", "correction officielle des copies collectées")
+    a.add_argument("--jobs", type=int, default=1, help="copies corrigées en parallèle")
+    a.add_argument("--allow-unsandboxed", action="store_true",
+                   help="corriger même sans bac à sable (déconseillé ; noté pour chaque copie)")
     instructor("export", "CSV des notes par TP", tp=False).add_argument(
         "--out", type=Path, default=None)
     f = instructor("final", "notes du module : ½ examen + ½ moyenne(TP + projet)", tp=False)
@@ -208,11 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "release":
             return cmd_release(args)
         return cmd_instructor(args)
-    except (KeyError, SystemExit) as exc:
-        if isinstance(exc, SystemExit) and not isinstance(exc.code, str):
-            raise
-        print(f"Erreur : {exc.args[0] if isinstance(exc, KeyError) else exc.code}",
-              file=sys.stderr)
+    except CourseError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
         return EXIT_FAULT
     except Exception:
         traceback.print_exc()

@@ -13,12 +13,13 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import subprocess
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .config import GRADE_SCALE, TP, Course, LatePolicy
+from .config import GRADE_SCALE, TP, Course, CourseError, LatePolicy
 
 
 @dataclass
@@ -33,12 +34,28 @@ class Submission:
     notebook: str | None = None  # path of the collected notebook
 
 
+# A student id names files and directories (var/repos/<id>.git, feedback/<tp>/<id>.html).
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
 def read_roster(path: Path) -> list[dict]:
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    for row in rows:
-        if not row.get("id") or "git_url" not in row:
-            raise ValueError(f"{path} : colonnes attendues id,name,git_url")
+    """The roster's rows (id, name, git_url), each id valid and unique (CourseError else)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        raise CourseError(f"liste des étudiant·e·s illisible : {path} ({exc.strerror})") from None
+    seen = set()
+    for line, row in enumerate(rows, start=2):
+        if "id" not in row or "git_url" not in row:
+            raise CourseError(f"{path.name} : colonnes attendues id,name,git_url")
+        sid = (row.get("id") or "").strip()
+        if not STUDENT_ID.fullmatch(sid) or ".." in sid:
+            raise CourseError(f"{path.name}, ligne {line} : identifiant {sid!r} refusé (lettres, "
+                              "chiffres, « . », « _ », « - » ; pas de « / » ni de « .. »)")
+        if sid in seen:
+            raise CourseError(f"{path.name}, ligne {line} : identifiant {sid!r} en double")
+        seen.add(sid)
     return rows
 
 
@@ -125,5 +142,5 @@ def collect(course: Course, tp: TP, roster: Path, work: Path) -> list[Submission
 def load_manifest(work: Path, tp: TP) -> list[Submission]:
     path = manifest_path(work, tp)
     if not path.exists():
-        raise SystemExit(f"{tp.name} : rien de collecté (lancez d'abord `grader collect`)")
+        raise CourseError(f"{tp.name} : rien de collecté (lancez d'abord `grader collect`)")
     return [Submission(**d) for d in json.loads(path.read_text(encoding="utf-8"))]

@@ -24,7 +24,8 @@ from nbgrader.preprocessors import (ClearHiddenTests, ClearOutput, DeduplicateId
                                     OverwriteCells, OverwriteKernelspec, SaveCells)
 from traitlets.config import Config
 
-from .notebooks import Unusable, assignment_source
+from .config import GRADE_SCALE
+from .notebooks import Unusable, assignment_source, is_graded
 
 TEMPLATES = Path(__file__).parent / "templates"
 VALID_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # nbformat 4.5 cell ids
@@ -55,7 +56,7 @@ def _shorten_test_tracebacks(nb) -> None:
     """IPython tracebacks quote the failing cell's source, hidden tests included: in test
     cells, keep only the exception's line (the French diagnostic)."""
     for cell in nb.cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+        if is_graded(cell):
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":
                     out["traceback"] = [f"{out.get('ename', '')}: {out.get('evalue', '')}"]
@@ -109,7 +110,7 @@ class GradebookSession:
             for grade in nb.grades:
                 grade.auto_score = float(scores.get(grade.name, 0.0))
                 grade.needs_manual_grade = grade.manual_score is not None
-            nb.late_submission_penalty = (late_penalty * nb.max_score / 20.0) or None
+            nb.late_submission_penalty = (late_penalty * nb.max_score / GRADE_SCALE) or None
             gb.db.commit()
 
     def restore(self, submission):
@@ -130,10 +131,19 @@ class GradebookSession:
 
     def _reset_identities(self, nb) -> None:
         """A cell's nbgrader flags (grade, points, locked...) are the master's, whatever the
-        student did to them; unknown or malformed nbgrader metadata is dropped. nbgrader would
-        otherwise stop on inconsistent checksums instead of restoring the cell."""
+        student did to them; unknown or malformed nbgrader metadata is dropped, and so is that
+        of all but the last copy of a cell (a pasted test cell: the last copy, after the code it
+        checks, stays the test cell). nbgrader would otherwise stop on inconsistent checksums or
+        duplicates instead of restoring the cell."""
         master_meta = {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader
                        for c in self.source.cells if "grade_id" in c.metadata.get("nbgrader", {})}
+        seen = set()
+        for cell in reversed(nb.cells):
+            meta = cell.get("metadata", {}).get("nbgrader")
+            grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+            if isinstance(grade_id, str) and grade_id in seen:
+                del cell.metadata["nbgrader"]
+            seen.add(grade_id)
         for cell in nb.cells:
             if not (isinstance(cell.get("id"), str) and VALID_ID.fullmatch(cell["id"])):
                 cell["id"] = secrets.token_hex(8)  # nbformat refuses it when writing reports
@@ -173,12 +183,13 @@ class GradebookSession:
         """The feedback page: the graded notebook with the judge's verdict under each test
         cell and what each check verifies (`docs`); hidden tests removed; student HTML and
         JavaScript sanitised (they never run in a student's or an instructor's browser)."""
-        cfg = Config()
-        cfg.ClearHiddenTests.enforce_metadata = False  # a student's stray marker must not crash
         nb, res = _copy(graded_nb), self.resources
         _shorten_test_tracebacks(nb)
-        for pre in (GetGrades, ClearHiddenTests):
-            nb, res = pre(config=cfg).preprocess(nb, res)
+        nb, res = GetGrades(config=self.config).preprocess(nb, res)
+        clear = ClearHiddenTests(config=self.config)
+        for index, cell in enumerate(nb.cells):  # the master's test cells: a student's own
+            if is_graded(cell):                    # cells may quote markers, or half of them
+                nb.cells[index], res = clear.preprocess_cell(cell, res, index)
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if "grader" in cell.metadata and docs and grade_id in docs:

@@ -26,7 +26,8 @@ from nbclient.exceptions import DeadKernelError
 
 from .config import TP, Course
 from .execute import Execution
-from .judge_worker import JudgeWorker, WorkerFailed
+from .judge_worker import JudgeWorker
+from .process import ChildFailed
 from .notebooks import Unusable, grade_cells, is_graded, load_submission, numpy_only_violations
 from .results import GRADER_FAULT_MESSAGE, CellResult, Status, TPResult
 from .protocol import ANSWER_MIME
@@ -81,7 +82,7 @@ class Judge:
                                f"{grade_id!r}, {str(path)!r})")
             payloads = _answer(outputs, grade_id)
             status, message, fault = self.worker.call("decide", token, payloads)
-        except WorkerFailed as exc:
+        except ChildFailed as exc:
             return Status.GRADER_FAULT, GRADER_FAULT_MESSAGE, str(exc)
         finally:
             path.unlink(missing_ok=True)
@@ -160,7 +161,10 @@ def grade_tp(course: Course, tp: TP, submission: Path, *, hidden: bool = True,
         result.graded_nb = nb
         if feedback:
             docs = {name: info.doc for name, info in worker.checks.items()}
-            result.feedback_html = book.feedback_html(nb, docs)
+            try:
+                result.feedback_html = book.feedback_html(nb, docs)
+            except Exception as exc:  # the grade is decided: a report must not lose it
+                result.feedback_html = _feedback_failed(exc)
     finally:
         if execution is not None:
             execution.close()
@@ -170,6 +174,14 @@ def grade_tp(course: Course, tp: TP, submission: Path, *, hidden: bool = True,
         shutil.rmtree(box, ignore_errors=True)
     result.seconds = time.monotonic() - start
     return result
+
+
+def _feedback_failed(exc: Exception) -> str:
+    import html
+
+    return ("<!DOCTYPE html><html lang='fr'><meta charset='utf-8'><body><p>Le retour détaillé "
+            "n'a pas pu être produit pour ce notebook (la note ci-dessus est valable) : "
+            f"{html.escape(type(exc).__name__)}.</p></body></html>")
 
 
 def _unusable(result: TPResult, reason: str, start: float) -> TPResult:

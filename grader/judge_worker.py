@@ -21,24 +21,16 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import resource
 import secrets
-import socket
-import subprocess
 import sys
-import traceback
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 
+from .process import Child, child_env, serve
 from .protocol import save_cases
 
 START_TIMEOUT_S = 120  # importing a judge package (and its kernel package)
-
-
-class WorkerFailed(Exception):
-    """The judge process died, hung or raised: the request gets no verdict."""
 
 
 @dataclass(frozen=True)
@@ -53,15 +45,13 @@ class CheckInfo:
 class _FullJudge:
     """The course's judge package for one TP: hidden cases and verdicts with oracles."""
 
-    hidden = True
-
     def __init__(self, package: str):
         self.checks = importlib.import_module(f"judges.{package}").CHECKS
         self.pending: dict[str, list] = {}
 
-    def describe(self) -> dict[str, CheckInfo]:
-        return {name: CheckInfo(self.checks.exercise(name).targets, chk.numpy_only, chk.doc)
-                for name, chk in self.checks.items()}
+    def describe(self) -> tuple[bool, dict[str, CheckInfo]]:
+        return True, {name: CheckInfo(self.checks.exercise(name).targets, chk.numpy_only,
+                                      chk.doc) for name, chk in self.checks.items()}
 
     def warm_up(self) -> None:
         for name in self.checks.judge_imports:
@@ -93,14 +83,13 @@ class _FullJudge:
 class _PublicJudge:
     """No judge at hand: the public cases, decided with the public table (no oracle)."""
 
-    hidden = False
-
     def __init__(self, package: str):
         self.exercises = importlib.import_module(package).EXERCISES
         self.pending: dict[str, str] = {}
 
-    def describe(self) -> dict[str, CheckInfo]:
-        return {name: CheckInfo(ex.targets, False, "") for name, ex in self.exercises.items()}
+    def describe(self) -> tuple[bool, dict[str, CheckInfo]]:
+        return False, {name: CheckInfo(ex.targets, False, "")
+                       for name, ex in self.exercises.items()}
 
     def warm_up(self) -> None:
         self.exercises.public  # noqa: B018 (loads the table)
@@ -118,100 +107,30 @@ class _PublicJudge:
         return tuple(judge_public(self.exercises[name], self.exercises.public[name], payloads))
 
 
-def _serve(conn, course_root: str, tp_folder: str, package: str, public_only: bool,
-           memory_bytes: int) -> None:
-    """The worker's main loop: (method, args) in, ("ok", result) or ("error", text) out."""
+def _make_judge(course_root: str, tp_folder: str, package: str, public_only: bool,
+                memory_bytes: int):
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if memory_bytes:
         resource.setrlimit(resource.RLIMIT_DATA, (memory_bytes, memory_bytes))
     sys.path[:0] = [tp_folder, course_root]
-    try:
-        full = not public_only and (Path(course_root) / "judges" / package).is_dir()
-        judge = _FullJudge(package) if full else _PublicJudge(package)
-        conn.send(("ok", (judge.hidden, judge.describe())))
-    except BaseException:
-        conn.send(("error", traceback.format_exc()))
-        return
-    judge.warm_up()
-    while True:
-        try:
-            request = conn.recv()
-        except EOFError:
-            return
-        if request is None:
-            return
-        method, args = request
-        try:
-            conn.send(("ok", getattr(judge, method)(*args)))
-        except BaseException:
-            conn.send(("error", traceback.format_exc(limit=-8)))
+    full = not public_only and (Path(course_root) / "judges" / package).is_dir()
+    return _FullJudge(package) if full else _PublicJudge(package)
 
 
-class JudgeWorker:
-    """A judge process for one TP of a course; restarted after a crash or a timeout."""
+class JudgeWorker(Child):
+    """The judge process of one TP of a course; replaced after a crash or a timeout.
+    `hidden` says whether it has the course's judge (else: the public table); `checks` what the
+    grader must know of each check before the kernel runs."""
 
     def __init__(self, course_root: Path, tp_folder: Path, package: str, *,
                  public_only: bool = False, memory_bytes: int = 0, timeout_s: float = 120):
-        self.args = (str(course_root), str(tp_folder), package, public_only, memory_bytes)
-        self.timeout_s = timeout_s
-        self.process = None
-        self.hidden, self.checks = self._start()
-
-    def _start(self):
-        parent, child = socket.socketpair()
-        env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.judge_worker", str(child.fileno()),
-             json.dumps(self.args)], pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL)
-        child.close()
-        self.conn = Connection(parent.detach())
-        return self._receive(START_TIMEOUT_S)
-
-    def _receive(self, timeout: float):
-        try:
-            ready = self.conn.poll(timeout)
-            reply = self.conn.recv() if ready else None
-        except (EOFError, OSError):
-            reply = None
-        if reply is None:
-            code = self.process.poll()
-            self.close()
-            raise WorkerFailed("le processus du correcteur ne répond plus"
-                               if code is None else f"processus du correcteur arrêté (code {code})")
-        status, value = reply
-        if status != "ok":
-            raise WorkerFailed(value)
-        return value
-
-    def call(self, method: str, *args, timeout: float | None = None):
-        """Run `method` in the worker; WorkerFailed if it raised, died or took too long (the
-        worker is then replaced by a fresh one for the next call)."""
-        if self.process is None:
-            self._start()
-        try:
-            self.conn.send((method, args))
-        except (BrokenPipeError, OSError):
-            self.close()
-            raise WorkerFailed("processus du correcteur arrêté") from None
-        return self._receive(self.timeout_s if timeout is None else timeout)
-
-    def close(self) -> None:
-        if self.process is None:
-            return
-        try:
-            self.conn.send(None)
-        except (BrokenPipeError, OSError):
-            pass
-        try:
-            self.process.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.conn.close()
-        self.process = None
+        super().__init__("grader.judge_worker",
+                         (str(course_root), str(tp_folder), package, public_only, memory_bytes),
+                         start_timeout_s=START_TIMEOUT_S, timeout_s=timeout_s, env=child_env())
+        self.hidden, self.checks = self.ready
 
 
 if __name__ == "__main__":  # python -m grader.judge_worker FD ARGS (started by JudgeWorker)
-    from grader.judge_worker import _serve as serve  # classes pickled under their module name
+    from grader.judge_worker import _make_judge as make  # classes pickled by their module name
 
-    serve(Connection(int(sys.argv[1])), *json.loads(sys.argv[2]))
+    serve(int(sys.argv[1]), lambda: make(*json.loads(sys.argv[2])))

@@ -1,10 +1,12 @@
 """The grade of record: official grading of collected notebooks into nbgrader's gradebook,
 exports, module grades and class reports (instructors' side).
 
-Each submission is graded in its own process and throwaway sandbox (in parallel, `jobs`), from
-the notebook alone, with the masters' hidden tests and hidden cases drawn from a secret seed.
-The parent process records the judge's points in the gradebook as nbgrader auto-scores, so a
-manual score entered by an instructor is never overwritten and re-running is idempotent.
+Each submission is graded in its own throwaway sandbox by a pool of grading processes
+(`grader.class_grading`, `jobs` in parallel), from the notebook alone, with the masters' hidden
+tests and hidden cases drawn from a secret seed. This process records the judge's points in the
+gradebook as nbgrader auto-scores as each student is graded, so a manual score entered by an
+instructor is never overwritten and re-running is idempotent. The grade of record fails closed:
+no sandbox, no grades (unless explicitly allowed, and then every record says so).
 """
 
 from __future__ import annotations
@@ -16,15 +18,19 @@ import io
 import json
 import os
 import secrets
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Callable
 
+import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
+from .class_grading import grade_class
 from .collect import Submission, load_manifest
-from .config import GRADE_SCALE, TP, Course
+from .config import GRADE_SCALE, TP, Course, CourseError
 from .gradebook import GradebookSession
-from .grading import TPResult, grade_tp
+from .notebooks import grade_cells
+from .results import TPResult
+from .sandbox import isolation_problem
 
 
 def default_db_url(work: Path) -> str:
@@ -49,51 +55,78 @@ def _seed(secret: bytes, tp: TP, student: str) -> int:
                           "big") >> 1
 
 
-def _grade_one(args) -> tuple[str, TPResult]:
-    course, tp, sub, seed, protect = args
-    os.environ["OMP_NUM_THREADS"] = "1"  # one thread per kernel when submissions run side by side
-    result = grade_tp(tp, Path(sub.notebook), course.master(tp), course.folder(tp), course.limits,
-                      seed=seed, feedback=False, student=sub.student, protect=protect)
-    return sub.student, result
+def autograde(course: Course, tp: TP, work: Path, db_url: str | None = None, jobs: int = 1,
+              allow_unsandboxed: bool = False,
+              progress: Callable[[str, TPResult], None] | None = None) -> dict[str, TPResult]:
+    """Grade every collected submission of `tp` and record it in the gradebook, each student as
+    soon as graded (an interrupted run keeps what it recorded; re-running is idempotent).
 
-
-def autograde(course: Course, tp: TP, work: Path, db_url: str | None = None,
-              jobs: int = 1) -> dict[str, TPResult]:
-    """Grade every collected submission of `tp` and record it in the gradebook."""
+    The grade of record fails closed: without the sandbox it refuses, unless `allow_unsandboxed`
+    (then every record says so)."""
+    problem = isolation_problem()
+    if problem and not allow_unsandboxed:
+        raise CourseError(
+            f"correction officielle refusée : le bac à sable ne peut pas être construit ici "
+            f"({problem}). Corrigez sur une machine où bubblewrap fonctionne (apt install "
+            "bubblewrap ; espaces de noms utilisateur autorisés), ou relancez avec "
+            "--allow-unsandboxed : ce sera noté pour chaque copie.")
     db_url = db_url or default_db_url(work)
     subs = load_manifest(work, tp)
     secret = course_secret(work)
     GradebookSession(db_url, tp.name).save_master_once(course.master(tp))
-    todo = [(course, tp, s, _seed(secret, tp, s.student), (work.resolve(),))
-            for s in subs if s.notebook]
-    results: dict[str, TPResult] = {}
-    if jobs > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results.update(pool.map(_grade_one, todo))
-    else:
-        results.update(map(_grade_one, todo))
+    cells = grade_cells(nbformat.read(course.master(tp), as_version=4))
     feedback_dir = work / "feedback" / tp.name
     feedback_dir.mkdir(parents=True, exist_ok=True)
+    by_student = {s.student: s for s in subs}
+    results: dict[str, TPResult] = {}
+    unsandboxed = "corrigé SANS bac à sable (--allow-unsandboxed)" if problem else None
+
+    def record(student: str, result: TPResult | None) -> None:
+        sub = by_student[student]
+        if result is not None:
+            results[student] = result
+        try:
+            _record(course, tp, work, db_url, sub, result, feedback_dir, unsandboxed)
+        except Exception as exc:  # one student's record never stops the class
+            _save_note(work, tp, sub, f"enregistrement impossible ({type(exc).__name__}: "
+                       f"{exc})"[:300], unsandboxed)
+        if progress and result is not None:
+            progress(student, result)
+
     for sub in subs:
-        book = GradebookSession(db_url, tp.name, sub.student)
-        result = results.get(sub.student)
-        problem = sub.problem or (result.problem if result else None)
-        scores = {} if result is None or result.problem else {
-            c.grade_id: c.points for c in result.cells}
-        book.record_submission(scores, late_penalty=sub.penalty, student_name=sub.name)
-        if result is not None and result.graded_nb is not None:
-            (feedback_dir / f"{sub.student}.html").write_text(
-                book.feedback_html(result.graded_nb), encoding="utf-8")
-        _save_note(work, tp, sub, problem)
+        if not sub.notebook:
+            record(sub.student, None)
+    todo = [(s.student, s.notebook, _seed(secret, tp, s.student)) for s in subs if s.notebook]
+    grade_class(course, tp, todo, jobs, cells, record)
     return results
 
 
-def _save_note(work: Path, tp: TP, sub: Submission, problem: str | None) -> None:
-    """Why a student has no grade, or how late: kept beside the gradebook for the exports."""
+def _record(course: Course, tp: TP, work: Path, db_url: str, sub: Submission,
+            result: TPResult | None, feedback_dir: Path, unsandboxed: str | None) -> None:
+    book = GradebookSession(db_url, tp.name, sub.student)
+    problem = sub.problem or (result.problem if result else None)
+    scores = {} if result is None or result.problem else {
+        c.grade_id: c.points for c in result.cells}
+    book.record_submission(scores, late_penalty=sub.penalty, student_name=sub.name)
+    faults = len(result.faults) if result else 0
+    if faults:
+        problem = (f"{faults} erreur(s) du correcteur : à re-corriger ({result.faults[0].fault})"
+                   [:300])
+    _save_note(work, tp, sub, problem, unsandboxed)
+    if result is not None and result.graded_nb is not None:
+        (feedback_dir / f"{sub.student}.html").write_text(
+            book.feedback_html(result.graded_nb), encoding="utf-8")
+
+
+def _save_note(work: Path, tp: TP, sub: Submission, problem: str | None,
+               unsandboxed: str | None = None) -> None:
+    """Why a student has no grade, or how late, or how it was graded: kept beside the
+    gradebook for the exports."""
     path = work / "notes.json"
     notes = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    text = problem or (f"rendu en retard de {sub.late_days} jour(s) : −{sub.penalty:g} point(s)"
-                       if sub.late_days else "")
+    text = "; ".join(t for t in (
+        problem, f"rendu en retard de {sub.late_days} jour(s) : −{sub.penalty:g} point(s)"
+        if sub.late_days and not problem else "", unsandboxed) if t)
     notes.setdefault(tp.name, {})[sub.student] = {"name": sub.name, "note": text,
                                                   "commit": sub.commit}
     path.write_text(json.dumps(notes, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

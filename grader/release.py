@@ -20,7 +20,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .config import ROOT, TP, Course
+from .config import ROOT, TP, Course, CourseError
 from .notebooks import starter_text
 from .protocol import PUBLIC_TABLE, load_public_table, save_public_table
 
@@ -110,7 +110,7 @@ def student_course_toml(course: Course) -> str:
 def build_template(course: Course, target: Path) -> None:
     """Write the students' template repository into `target` (a new git repository)."""
     if target.exists() and any(target.iterdir()):
-        raise SystemExit(f"{target} existe déjà et n'est pas vide")
+        raise CourseError(f"{target} existe déjà et n'est pas vide")
     target.mkdir(parents=True, exist_ok=True)
     for name in SHARED_FILES:
         shutil.copy2(ROOT / name, target / name)

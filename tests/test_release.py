@@ -13,6 +13,7 @@ from grader.release import PUBLIC_MASTERS, build_template
 
 COURSE = load_course()
 PUBLISHED = [tp for tp in COURSE.tps.values() if COURSE.master(tp).exists()]
+HIDDEN_CHECK = re.compile(r"""check\(\\?["'][\w.]+\\?["'], hidden=True\)""")  # a hidden test
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +52,13 @@ def test_template_is_a_git_repository_with_one_commit(template):
 
 def test_template_has_what_students_need(template):
     for name in (".gitlab-ci.yml", "README.md", "Makefile", "pyproject.toml", "requirements.lock",
-                 "course.toml", "grader/__main__.py", "grader/checks.py"):
+                 "course.toml", "grader/__main__.py", "grader/protocol.py", "course/digits.py"):
         assert (template / name).is_file(), name
     assert 'masters = ".grader/masters"' in (template / "course.toml").read_text()
     for tp in PUBLISHED:
         assert (template / tp.name / tp.notebook_name).is_file()
-        assert (template / tp.name / f"{tp.reference_module}.py").is_file()
+        assert (template / tp.name / tp.package / "__init__.py").is_file()
+        assert (template / tp.name / tp.package / "public.npz").is_file()
         assert (template / PUBLIC_MASTERS / tp.notebook_name).read_text() == \
             (template / tp.name / tp.notebook_name).read_text()
     assert "Pour rendre" in (template / "README.md").read_text() or \
@@ -76,9 +78,10 @@ def _leaks(template):
         if not path.is_file() or ".git" in path.parts:
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
-        for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "hidden=True)"):
+        for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS"):
             if marker in text:
                 found.append((path, marker))
+        found += [(path, m) for m in HIDDEN_CHECK.findall(text)]
         if path.suffix == ".ipynb":  # notebook sources are JSON strings: compare the cells
             text = "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells)
         code = "\n".join(_code_lines(text))
@@ -88,18 +91,19 @@ def _leaks(template):
 
 def test_template_holds_no_answers(template):
     assert not (template / "solutions").exists()
+    assert not (template / "judges").exists(), "the judges hold the oracles"
     assert not list(template.rglob("test_*.py")), "mutation tests read the masters"
     assert _leaks(template) == []
 
 
-def test_scan_finds_an_answer_copied_into_a_reference_module(template, tmp_path):
+def test_scan_finds_an_answer_copied_into_a_kernel_package(template, tmp_path):
     copy = tmp_path / "copie"
     shutil.copytree(template, copy, ignore=shutil.ignore_patterns(".git"))
     tp = PUBLISHED[0]
     source = next(c.source for c in nbformat.read(COURSE.master(tp), as_version=4).cells
                   if "### BEGIN SOLUTION" in c.source and c.source.count("\n") > 6)
     region = source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
-    with open(copy / tp.name / f"{tp.reference_module}.py", "a", encoding="utf-8") as f:
+    with open(copy / tp.name / tp.package / "__init__.py", "a", encoding="utf-8") as f:
         f.write("\n\ndef _aide():\n" + region)
     assert [p for p, _ in _leaks(copy)] and all(p.suffix == ".py" for p, _ in _leaks(copy))
 
