@@ -29,7 +29,7 @@ from .execute import Execution
 from .judge_worker import JudgeWorker
 from .process import ChildFailed
 from .notebooks import Unusable, grade_cells, is_graded, load_submission, numpy_only_violations
-from .results import GRADER_FAULT_MESSAGE, CellResult, Status, TPResult
+from .results import GRADER_FAULT_MESSAGE, CellResult, Status, TPResult, clean_text
 from .protocol import ANSWER_MIME
 from .sandbox import Sandbox, forbid_inspection
 
@@ -62,7 +62,8 @@ class Judge:
                         "code", None)
             raise
         finally:
-            result.status, result.message, result.fault = decision
+            result.status, message, result.fault = decision
+            result.message = clean_text(message)
             result.points = result.max_points if result.status == Status.PASSED else 0.0
             cell.metadata["grader"] = {"status": str(result.status), "points": result.points,
                                        "max_points": result.max_points,
@@ -185,7 +186,7 @@ def _feedback_failed(exc: Exception) -> str:
 
 
 def _unusable(result: TPResult, reason: str, start: float) -> TPResult:
-    result.problem = reason
+    reason = result.problem = clean_text(reason)
     for c in result.cells:
         c.status, c.message = Status.UNUSABLE, reason
     result.seconds = time.monotonic() - start

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from .config import GRADE_SCALE
-from .results import CellResult, Status, TPResult
+from .results import CellResult, Status, TPResult, clean_text
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 # Characters XML 1.0 cannot hold at all (junit.xml must stay well-formed whatever a message says).
@@ -18,7 +18,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 def one_line(text: str, width: int = 160) -> str:
     """Untrusted text (it may quote a student's error) as one harmless line: no newline can
     start a fake `Note : ...` line in the CI log."""
-    text = _CONTROL.sub(" ", str(text)).strip()
+    text = _CONTROL.sub(" ", clean_text(text, 100_000)).strip()
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -73,14 +73,15 @@ def tp_json(r: TPResult) -> dict:
         "score": r.score,
         "max_score": r.max_score,
         "weight": r.tp.weight,
-        "problem": r.problem,
+        "problem": r.problem and clean_text(r.problem),
         "seed": r.seed,
         "hidden": r.hidden,
         "seconds": round(r.seconds, 2),
         "grader_faults": len(r.faults),
         "cells": [
             {"grade_id": c.grade_id, "points": c.points, "max": c.max_points,
-             "status": str(c.status), "message": c.message, "fault": c.fault}
+             "status": str(c.status), "message": clean_text(c.message),
+             "fault": c.fault and clean_text(c.fault)}
             for c in r.cells
         ],
     }

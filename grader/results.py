@@ -5,6 +5,7 @@ Used by the grading run, the reports, the cache and the class tools alike.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -21,6 +22,15 @@ class Status(StrEnum):
     NOT_RUN = "non exécutée"
     UNUSABLE = "inutilisable"  # the whole notebook could not be graded
     GRADER_FAULT = "erreur du correcteur"  # the judge failed: never the student's fault
+
+
+def clean_text(text: str, limit: int = 2000) -> str:
+    """Text from a kernel as something every report can hold: no lone surrogate, no control
+    character but newlines and tabs, bounded length."""
+    text = str(text).encode("utf-8", "replace").decode("utf-8")
+    text = "".join("\ufffd" if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch
+                   for ch in text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 GRADER_FAULT_MESSAGE = ("le correcteur a rencontré une erreur interne en vérifiant cette réponse "

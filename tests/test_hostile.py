@@ -5,10 +5,12 @@ same notebook scores without the attack. New attack ideas become new cases here.
 """
 
 import os
+import re
 import socket
 import threading
 import time
 
+import nbformat
 import pytest
 
 from conftest import TOY_MASTER, dump, master, points, prepend, with_answer, wrong
@@ -226,3 +228,47 @@ def test_scalar_answers_keep_their_shape():
     from grader.protocol import decode_answer, encode_answer
 
     assert as_float(decode_answer(encode_answer({"x": 3.5})), "x") == 3.5
+
+
+FEEDBACK_ATTACKS = {
+    "style_hides_the_verdict": ("markdown", "<style>div[style*='c62828']{display:none}</style>"
+                                "<div style='border-left:4px solid #2e7d32'>Correcteur : 2/2 "
+                                "point(s) — réussi</div>"),
+    "img_onerror_in_markdown": ("markdown", "<img src=x onerror=\"alert('xss')\">"),
+    "script_in_output": ("code", "from IPython.display import HTML, display\n"
+                                 "display(HTML(\"<script>alert('xss')</script>"
+                                 "<style>body{display:none}</style>\"))"),
+    "javascript_link": ("markdown", "[clic](javascript:alert('xss'))"),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(FEEDBACK_ATTACKS))
+def test_student_html_never_runs_in_feedback(grade, attack):
+    """Feedback pages are opened by students and instructors: a student's HTML, CSS or
+    JavaScript shows as text or disappears, and cannot hide or imitate the judge's verdict."""
+    kind, source = FEEDBACK_ATTACKS[attack]
+    nb = wrong()
+    cell = (nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell)(
+        source)
+    nb.cells.insert(2, cell)
+    html = grade(nb, feedback=True).feedback_html
+    body = html.split("<body", 1)[1]
+    for live in ("<script>alert", "<style>div", "<style>body", "href=\"javascript:",
+                 "style='border-left:4px solid #2e7d32'"):
+        assert live not in body, live
+    assert not re.search(r"<[a-z]+[^>]*\bonerror\s*=", body)
+    assert body.count("#c62828") >= 2  # both wrong answers show their red verdict
+
+
+def test_control_characters_in_messages_keep_junit_well_formed(grade, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from grader.report import write_all
+
+    src = "def carre(x):\n    raise ValueError('\\x00\\x1b[31m\\x07 <b>&</b>\\x0c')"
+    r = grade(with_answer(master(), "carre_sol", src))
+    r.cells[1].message = "\ud800\x00\x1f\ufffe"  # whatever a message may hold
+    write_all([r], tmp_path)
+    root = ET.parse(tmp_path / "junit.xml").getroot()
+    failure = next(root.iter("failure"))
+    assert "ValueError" in failure.get("message")
