@@ -11,7 +11,7 @@ IMPORTS := import torch, tensorflow, keras, nbgrader, nbclient, ot, sklearn
 # Two cores: one BLAS/torch thread per process is faster than oversubscription.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: setup tools grade summary check release test bench clean
+.PHONY: setup tools sandbox grade summary check release test bench clean
 
 setup: $(STAMP)
 
@@ -38,8 +38,15 @@ release: setup
 	$(BIN)/python -m grader release
 
 # The whole suite, masters under nbval included (see conftest.py).
-test: setup tools
+test: setup tools sandbox
 	$(BIN)/python -m pytest
+
+# Kernels run in bubblewrap (grader/sandbox.py): installed here when we may, else said exactly.
+sandbox:
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null; } || { \
+	  echo "bubblewrap manque : sudo apt install bubblewrap (Debian/Ubuntu) — le bac à sable \
+	des notebooks en a besoin"; exit 1; }
 
 # gitlab-ci-local runs the student pipeline in the tests (4.73.0: newer ones need Node 22).
 GITLAB_CI_LOCAL := .tools/node_modules/.bin/gitlab-ci-local
