@@ -3,6 +3,7 @@
 import json
 
 import nbformat
+import pytest
 
 from conftest import FAST_LIMITS, dump, master, points, prepend, starter, with_answer
 
@@ -184,7 +185,9 @@ def test_total_time_budget_stops_the_notebook(grade):
 
 
 def test_numpy_only_rule(grade):
-    src = "import torch\ndef carre(x):\n    return (torch.tensor(x) ** 2).numpy()"
+    # torch imported inside the function: the rule is static, nothing needs to run (and a slow
+    # import would only cost time)
+    src = "def carre(x):\n    import torch\n    return (torch.tensor(x) ** 2).numpy()"
     r = grade(with_answer(master(), "carre_sol", src))
     assert points(r) == {"carre": 0.0, "moyenne": 3.0}
     assert "NumPy uniquement" in r.cells[0].message
@@ -203,3 +206,38 @@ def test_grading_writes_nothing_on_stderr(grade, capfd):
     grade(master(), feedback=True)
     out, err = capfd.readouterr()
     assert err == ""
+
+
+STATIC_ESCAPES = {  # ways to reach a framework in a from-scratch answer; each must be refused
+    "import_module": "import importlib\ndef carre(x):\n"
+                     "    t = importlib.import_module('to' + 'rch')\n    return x ** 2",
+    "dunder_import": "def carre(x):\n    __import__('torch')\n    return x ** 2",
+    "exec": "def carre(x):\n    exec('import torch')\n    return x ** 2",
+    "eval": "def carre(x):\n    return eval('x ** 2')",
+    "sys_modules": "import sys\ndef carre(x):\n    sys.modules['numpy']\n    return x ** 2",
+    "magic": "%run -i aide.py\ndef carre(x):\n    return x ** 2",
+    "alias_in_another_cell": None,  # below: `t = tf` elsewhere, used here
+    "import_alias": "import tensorflow as np2\ndef carre(x):\n    return np2.square(x)",
+}
+
+
+@pytest.mark.parametrize("escape", sorted(STATIC_ESCAPES))
+def test_numpy_only_rule_catches_indirect_frameworks(grade, escape):
+    nb = master()
+    src = STATIC_ESCAPES[escape]
+    if src is None:
+        nb.cells.insert(1, nbformat.v4.new_code_cell("import tensorflow\noutil = tensorflow"))
+        src = "def carre(x):\n    return outil.square(x).numpy()"
+    r = grade(with_answer(nb, "carre_sol", src))
+    assert points(r) == {"carre": 0.0, "moyenne": 3.0}, dump(r)
+    assert "NumPy uniquement" in r.cells[0].message
+
+
+def test_numpy_only_rule_ignores_a_local_name_shared_with_a_framework_cell(grade):
+    """A local variable named like a notebook variable defined with a framework is not that
+    variable (no false positive)."""
+    nb = master()
+    nb.cells.insert(1, nbformat.v4.new_code_cell("import keras\nmodele = keras.Sequential()"))
+    r = grade(with_answer(nb, "carre_sol", "def carre(x):\n    modele = np.asarray(x)\n"
+                                           "    return modele ** 2"))
+    assert points(r) == FULL, dump(r)
