@@ -131,18 +131,15 @@ def grade_tp(course: Course, tp: TP, submission: Path, *, hidden: bool = True,
     own_worker = worker is None
     execution = None
     try:
+        # The judge and the kernel start at once and boot while nbgrader restores the test cells.
         worker = worker or JudgeWorker(course.root, course.folder(tp), tp.package,
                                        public_only=not hidden,
                                        memory_bytes=course.limits.memory_bytes,
                                        timeout_s=course.limits.cell_timeout_s)
-        missing = [c.grade_id for c in result.cells if c.grade_id not in worker.checks]
-        if missing:
-            raise RuntimeError(f"{tp.name}: test cells without a check: {missing}")
-        result.hidden = hidden and worker.hidden
         sandbox = Sandbox(box, course.limits, numpy_only=tp.numpy_only)
         sandbox.prepare(course.kernel_package(tp), course.library)
         execution = Execution(sandbox)
-        execution.start_kernel()  # it boots while nbgrader restores the test cells
+        execution.start_kernel()
         from .gradebook import GradebookSession  # nbgrader: ~1.5 s of imports, overlapped too
 
         book = GradebookSession(f"sqlite:///{private}/gradebook.db", tp.name, student)
@@ -151,6 +148,10 @@ def grade_tp(course: Course, tp: TP, submission: Path, *, hidden: bool = True,
             nb = book.restore(submitted)
         except Unusable as exc:
             return _unusable(result, str(exc), start)
+        missing = [c.grade_id for c in result.cells if c.grade_id not in worker.checks]
+        if missing:
+            raise RuntimeError(f"{tp.name}: test cells without a check: {missing}")
+        result.hidden = hidden and worker.hidden
         static = numpy_only_violations(nb, {name: info.targets for name, info
                                             in worker.checks.items() if info.numpy_only})
         by_id = {c.grade_id: c for c in result.cells}

@@ -127,7 +127,14 @@ class JudgeWorker(Child):
         super().__init__("grader.judge_worker",
                          (str(course_root), str(tp_folder), package, public_only, memory_bytes),
                          start_timeout_s=START_TIMEOUT_S, timeout_s=timeout_s, env=child_env())
-        self.hidden, self.checks = self.ready
+
+    @property
+    def hidden(self) -> bool:
+        return self.ready[0]
+
+    @property
+    def checks(self) -> dict[str, CheckInfo]:
+        return self.ready[1]
 
 
 if __name__ == "__main__":  # python -m grader.judge_worker FD ARGS (started by JudgeWorker)

@@ -25,21 +25,33 @@ class ChildFailed(Exception):
 
 
 class Child:
+    """Started at once; its first reply (`ready`: the server's description) is awaited only
+    when needed, so that the parent works meanwhile."""
+
     def __init__(self, module: str, args: tuple, *, start_timeout_s: float, timeout_s: float,
                  env: dict | None = None):
         self.module, self.args, self.env = module, args, env
         self.start_timeout_s, self.timeout_s = start_timeout_s, timeout_s
         self.process: subprocess.Popen | None = None
-        self.ready = self._start()
+        self._ready = None
+        self._start()
 
-    def _start(self):
+    def _start(self) -> None:
         parent, child = socket.socketpair()
         self.process = subprocess.Popen(
             [sys.executable, "-m", self.module, str(child.fileno()), json.dumps(self.args)],
             pass_fds=[child.fileno()], env=self.env, stdin=subprocess.DEVNULL)
         child.close()
         self.conn = Connection(parent.detach())
-        return self._receive(self.start_timeout_s)
+        self._starting = True
+
+    @property
+    def ready(self):
+        """The child's description, once it has started (ChildFailed if it could not)."""
+        if self._starting:
+            self._starting = False
+            self._ready = self._receive(self.start_timeout_s)
+        return self._ready
 
     def _receive(self, timeout: float):
         try:
@@ -59,6 +71,7 @@ class Child:
     def call(self, method: str, *args, timeout: float | None = None):
         if self.process is None:
             self._start()
+        self.ready  # noqa: B018 (a fresh child answers its description first)
         try:
             self.conn.send((method, args))
         except OSError:
