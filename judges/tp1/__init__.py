@@ -12,11 +12,11 @@ specifies exactly, are replayed in the judge's own formulation.
 from grader.judging import Checks
 from tp1 import EXERCISES
 
-from . import backprop, generalisation, gradient_check, perceptron, regression, sgd
+from . import backprop, descent, generalisation, gradient_check, perceptron, regression, sgd
 
 CHECKS = Checks(EXERCISES, judge_imports=("torch", "scipy.optimize", "sklearn.metrics",
                                           "sklearn.model_selection", "sklearn.preprocessing"))
-for _part in (perceptron, regression, gradient_check, backprop, sgd, generalisation):
+for _part in (perceptron, regression, descent, gradient_check, backprop, sgd, generalisation):
     for _check in _part.CHECKS:
         CHECKS.add(_check)
     CHECKS.mistakes.update(_part.MISTAKES)
