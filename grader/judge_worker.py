@@ -24,6 +24,7 @@ import json
 import resource
 import secrets
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,7 @@ class _FullJudge:
     def __init__(self, package: str):
         self.checks = importlib.import_module(f"judges.{package}").CHECKS
         self.pending: dict[str, list] = {}
+        self.warmed_at = self.first_verdict_at = None  # monotonic clock, shared by processes
 
     def describe(self) -> tuple[bool, dict[str, CheckInfo]]:
         return True, {name: CheckInfo(self.checks.exercise(name).targets, chk.numpy_only,
@@ -59,6 +61,11 @@ class _FullJudge:
                 importlib.import_module(name)
             except ImportError:  # a verdict that needs it will say so (a grader fault)
                 pass
+        self.warmed_at = time.monotonic()
+
+    def timeline(self) -> tuple[float | None, float | None]:
+        """When the warm-up ended and when the first verdict ran (tests show the order)."""
+        return self.warmed_at, self.first_verdict_at
 
     def write_cases(self, name: str, hidden: bool, seed: int, path: str) -> str:
         cases = self.checks.cases(name, seed, hidden=hidden)
@@ -69,6 +76,7 @@ class _FullJudge:
 
     def decide(self, token: str, payloads):
         name, cases = self.pending.pop(token)
+        self.first_verdict_at = self.first_verdict_at or time.monotonic()
         return tuple(self.checks.decide(name, cases, payloads))
 
     def public_table(self, master_path: str) -> dict:

@@ -97,3 +97,38 @@ def test_a_judge_that_dies_costs_that_cell_only(tmp_path, how):
     r = _grade(course, tmp_path)
     assert r.cells[0].status == Status.GRADER_FAULT and r.cells[0].points == 0
     assert r.cells[1].status == Status.PASSED  # a fresh judge took over
+
+
+COURSE = load_course()
+HEAVY = [tp for tp in COURSE.tps.values() if COURSE.judge_package(tp).is_dir()
+         and COURSE.master(tp).exists() and (COURSE.kernel_package(tp) / "public.npz").exists()]
+
+
+@pytest.mark.parametrize("tp", HEAVY, ids=lambda tp: tp.name)
+def test_verdicts_asked_during_the_warm_up_wait_for_it(tp, tmp_path):
+    """The race of the old warm-up thread, made deterministic: every verdict is asked for the
+    moment the judge process has started, while it still imports torch/Keras/scikit-learn; each
+    runs after those imports and decides right on the master's answers."""
+    from grader.judge_worker import JudgeWorker
+    from grader.masters import Master
+    from grader.protocol import load_cases, payload
+
+    master_ns = Master(COURSE.master(tp)).ns()
+    worker = JudgeWorker(COURSE.root, COURSE.folder(tp), tp.package, timeout_s=600)
+    try:
+        asked = time.monotonic()
+        decided = 0
+        for name, info in worker.checks.items():
+            if not all(t in master_ns for t in info.targets):
+                continue  # needs the master's data or training: covered by the course tests
+            path = tmp_path / f"{name}.npz"
+            token = worker.call("write_cases", name, True, 5, str(path))
+            exercise = __import__(tp.package).EXERCISES[name]
+            payloads = [payload(exercise, case, master_ns) for case in load_cases(path)]
+            status, message, fault = worker.call("decide", token, payloads)
+            assert (status, fault) == (Status.PASSED, None), (name, message, fault)
+            decided += 1
+        warmed, first = worker.call("timeline")
+        assert decided and asked < warmed <= first
+    finally:
+        worker.close()
