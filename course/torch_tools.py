@@ -34,9 +34,11 @@ def graine(seed: int, device=None):
     state back: a check never shifts the random numbers of the cells after it."""
     import torch
 
-    devices = []
-    if device is not None and torch.device(device).type == "cuda":
-        devices = [torch.device(device).index or 0]
+    try:
+        device = torch.device(device) if device is not None else None
+    except (TypeError, RuntimeError):  # not a device: the code inside will say so
+        device = None
+    devices = [device.index or 0] if device is not None and device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(int(seed))
         yield

@@ -1,0 +1,1 @@
+"""Judge code shared by several TPs (never shipped to students)."""
