@@ -1,0 +1,83 @@
+"""TP4's networks rebuilt by the judge: the weights the kernel sends are checked against the
+imposed architecture, then the networks are computed here with NumPy (float64), on the judge's
+own inputs. The kernel's own outputs are only compared with these."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tp4.data import ecart_architecture
+
+
+def weights(answer, expected: dict, what: str, hints: dict | None = None) -> dict:
+    """The weights sent by the kernel ("w:<name>"), checked against the imposed architecture
+    (names and shapes of the state_dict): {name: float64 array}, else AssertionError."""
+    received = {k[2:]: v for k, v in answer.items() if k.startswith("w:")}
+    if any(isinstance(v, str) for v in received.values()):
+        raise AssertionError(f"{what} : paramètres illisibles")
+    problem = ecart_architecture({k: np.shape(v) for k, v in received.items()}, expected, what,
+                                 hints)
+    if problem:
+        raise AssertionError(problem)
+    out = {}
+    for k in expected:
+        v = np.asarray(received[k], dtype=float)
+        if not np.all(np.isfinite(v)):
+            raise AssertionError(f"{what} : {k} contient des NaN ou des valeurs infinies "
+                                 "(l'entraînement a divergé ?)")
+        out[k] = v
+    return out
+
+
+def relu(x):
+    return np.maximum(x, 0.0)
+
+
+def sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def leaky(x):
+    return np.where(x > 0, x, 0.2 * x)
+
+
+def linear(W, name, x):
+    return x @ W[f"{name}.weight"].T + W[f"{name}.bias"]
+
+
+def ae_encode(W, X):
+    return linear(W, "encodeur.2", relu(linear(W, "encodeur.0", X)))
+
+
+def ae_decode(W, Z):
+    return sigmoid(linear(W, "decodeur.2", relu(linear(W, "decodeur.0", Z))))
+
+
+def ae_forward(W, X):
+    return ae_decode(W, ae_encode(W, X))
+
+
+def generate(W, z):
+    h = leaky(linear(W, "reseau.0", z))
+    h = leaky(linear(W, "reseau.2", h))
+    return sigmoid(linear(W, "reseau.4", h))
+
+
+def init_autoencoder(rng, d, scale=1.0) -> dict:
+    """Random weights of the imposed auto-encoder (PyTorch's default initialisation law)."""
+    W = {}
+    for name, (n_out, n_in) in (("encodeur.0", (128, 64)), ("encodeur.2", (d, 128)),
+                                ("decodeur.0", (128, d)), ("decodeur.2", (64, 128))):
+        bound = scale / np.sqrt(n_in)
+        W[f"{name}.weight"] = rng.uniform(-bound, bound, size=(n_out, n_in))
+        W[f"{name}.bias"] = rng.uniform(-bound, bound, size=n_out)
+    return W
+
+
+def as_case_weights(W: dict) -> dict:
+    """Weights handed to the kernel in a case (keys "p:<name>")."""
+    return {f"p:{k}": v for k, v in W.items()}
+
+
+def from_case(case) -> dict:
+    return {k[2:]: np.asarray(v, dtype=float) for k, v in case.items() if k.startswith("p:")}

@@ -1,0 +1,20 @@
+"""TP4 (auto-encoders, denoising, anomaly detection, VAE, GAN), kernel side: what the students'
+notebook imports.
+
+The digits, the imposed sizes, the judge's thresholds at the current scale, the plots, a tool
+to judge generated digits with the notebook's own classifier, and `check`. The verdicts are the
+judge's (`judges/tp4/`, never shipped): nothing here computes an answer.
+"""
+
+from course.digit_images import afficher_chiffres
+from course.sample_quality import evaluer_echantillons
+from course.torch_tools import appareil, echelle
+
+from . import trained  # noqa: F401 (registers the trained networks' exercises)
+from .data import BRUIT_DAE, DIM_Z, LATENT_DAE, LATENT_VAE, SEUILS, charger_chiffres, seuils
+from .exercises import EXERCISES, check
+from .plots import tracer_latent, tracer_repartition
+
+__all__ = ["EXERCISES", "check", "seuils", "echelle", "appareil", "charger_chiffres",
+           "afficher_chiffres", "tracer_latent", "tracer_repartition", "evaluer_echantillons",
+           "LATENT_VAE", "DIM_Z", "LATENT_DAE", "BRUIT_DAE", "SEUILS"]
