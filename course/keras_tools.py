@@ -13,6 +13,7 @@ can read are in French.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import warnings
@@ -134,7 +135,7 @@ def is_model(obj) -> bool:
 
 def as_model(obj, what: str):
     """The student's model. A function without arguments that returns it is accepted too (the
-    starter's stub is one: it raises NotImplementedError). Anything else: InvalidAnswer."""
+    starter's stub is one: it raises NotImplementedError)."""
     if not is_model(obj) and callable(obj):
         obj = obj()
     if not is_model(obj):
@@ -146,7 +147,9 @@ def as_model(obj, what: str):
 def export_model(model, what: str, weights: bool = True) -> dict:
     """A Keras model as plain data: its architecture JSON (with its compile config) and, unless
     weights=False, the number of optimizer updates and its weights."""
-    model = as_model(model, what)
+    if not is_model(model):
+        raise InvalidAnswer(f"{what} doit renvoyer un modèle Keras (keras.Sequential ou "
+                            f"keras.Model), pas un objet de type {type(model).__name__}")
     out = {"architecture": model.to_json()}
     if not weights:
         return out
@@ -162,10 +165,97 @@ def export_model(model, what: str, weights: bool = True) -> dict:
     return out
 
 
-def predictions(model, X) -> np.ndarray:
-    """The model's outputs on X (the kernel's own view, for the notebook's check() only: the
-    judge never trusts them and measures the rebuilt model itself)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return np.asarray(model.predict(np.asarray(X, dtype="float32"), verbose=0,
-                                        batch_size=256), dtype=float)
+def with_predictions(answer: dict, model, case: dict) -> dict:
+    """The kernel's own outputs of `model` on the public inputs of `case` (X, X_app), for the
+    notebook's check() only: the judge never reads them, it measures the rebuilt model itself.
+    A model that does not take these inputs gets none (its JSON says why)."""
+    for key, name in (("X", "P"), ("X_app", "P_app")):
+        if key in case:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    answer[name] = np.asarray(model.predict(
+                        np.asarray(case[key], dtype="float32"), verbose=0, batch_size=256),
+                        dtype=float)
+            except Exception:
+                return answer
+    return answer
+
+
+# -- what the notebook's check() reads of an exported model (no oracle: properties only) -------
+def name(obj) -> str:
+    """'categorical_crossentropy', CategoricalCrossentropy() and 'CategoricalCrossentropy' read
+    alike: lower case, no underscores."""
+    if isinstance(obj, dict):
+        cfg = obj.get("config")
+        obj = cfg if obj.get("class_name") == "function" and isinstance(cfg, str) \
+            else obj.get("class_name", "")
+    return str(obj).lower().replace("_", "")
+
+
+def read_export(answer: dict, input_shape: tuple, what: str) -> tuple[list, dict]:
+    """(layers as (class name, config) after the input, compile config) of an exported model
+    whose input has `input_shape`; AssertionError (French) otherwise."""
+    try:
+        config = json.loads(answer["architecture"])
+        layers = [(l["class_name"], l.get("config") or {}) for l in config["config"]["layers"]]
+    except Exception:
+        raise AssertionError(f"{what} : architecture du modèle illisible") from None
+    entry = [c.get("batch_shape") for k, c in layers if k == "InputLayer"]
+    if entry != [[None, *input_shape]]:
+        raise AssertionError(f"{what} : entrée de forme {tuple((entry or [[None]])[0][1:])} au "
+                             f"lieu de {tuple(input_shape)} attendue (keras.Input(shape="
+                             f"{tuple(input_shape)}))")
+    return [(k, c) for k, c in layers if k != "InputLayer"], config.get("compile_config") or {}
+
+
+def output_activation(layers: list) -> str:
+    for kind, cfg in reversed(layers):
+        if kind in ("Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout", "Identity"):
+            continue
+        if kind in ("Softmax", "ReLU"):
+            return kind.lower()
+        return name(cfg["activation"]) if cfg.get("activation") is not None else kind.lower()
+    return "?"
+
+
+def check_loss(compiled: dict, what: str, names: tuple, advice: str) -> None:
+    if not compiled:
+        raise AssertionError(f"{what} : le modèle n'a pas été compilé (model.compile) ni entraîné")
+    if name(compiled.get("loss")) not in names:
+        raise AssertionError(f"{what} : fonction de perte « {name(compiled.get('loss'))} » ; "
+                             f"{advice}")
+
+
+def outputs(answer: dict, key: str, n_outputs: int, what: str) -> np.ndarray:
+    P = answer.get(key)
+    if P is None or isinstance(P, str):
+        raise AssertionError(f"{what} : le modèle ne s'applique pas aux données du TP")
+    if P.ndim != 2 or P.shape[1] != n_outputs:
+        raise AssertionError(f"{what} : sortie de forme {P.shape[1:]} au lieu de ({n_outputs},)")
+    if not np.all(np.isfinite(P)):
+        raise AssertionError(f"{what} : prédictions NaN ou infinies")
+    return P
+
+
+def check_digits_classifier(answer: dict, case: dict, what: str, threshold: float, leak: float,
+                            margin: float) -> None:
+    """Ten softmax outputs, a categorical cross-entropy, accuracy on the test digits at least
+    `threshold`, below `leak`, and not better by more than `margin` than on training digits."""
+    layers, compiled = read_export(answer, case["X"].shape[1:], what)
+    P = outputs(answer, "P", 10, what)
+    if P.min() < -1e-6 or not np.allclose(P.sum(axis=1), 1.0, atol=1e-3):
+        raise AssertionError(f"{what} : les 10 sorties doivent être des probabilités de somme 1 "
+                             "(activation 'softmax')")
+    check_loss(compiled, what, ("categoricalcrossentropy", "sparsecategoricalcrossentropy"),
+               "entropie croisée catégorielle attendue")
+    acc = float(np.mean(np.argmax(P, axis=1) == case["y"]))
+    acc_app = float(np.mean(np.argmax(outputs(answer, "P_app", 10, what), axis=1)
+                            == case["y_app"]))
+    if acc < threshold:
+        raise AssertionError(f"{what} : exactitude {acc:.3f} sur les chiffres de test, il faut au "
+                             f"moins {threshold}")
+    if acc >= leak or acc - acc_app > margin:
+        raise AssertionError(f"{what} : exactitude {acc:.3f} sur les chiffres de test, "
+                             f"{acc_app:.3f} sur ceux d'apprentissage : entraîné sur les données "
+                             "de test ?")
