@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -53,14 +54,21 @@ def cmd_grade(args, hidden: bool = True) -> int:
             results.append(hit)
             continue
         print(f"Correction de {tp.name} …", flush=True)
+        started = time.monotonic()
+
+        def progress(cell, started=started):  # our own lines: status and points, no student text
+            mark = "✔" if cell.status == "réussi" else "✘"
+            print(f"  {mark} {cell.grade_id} : {cell.points:g}/{cell.max_points:g} "
+                  f"({cell.status}, {time.monotonic() - started:.0f} s)", flush=True)
+
         result = grade_tp(course, tp, submission, hidden=hidden, seed=args.seed,
-                          feedback=out is not None)
+                          feedback=out is not None, progress=progress)
         if k:
             cache.store(store, k, result)
         results.append(result)
     if out:
-        report.write_all(results, out)
-        print(f"Rapports : {out}/grades.json, junit.xml, feedback_<tp>.html")
+        written = report.write_all(results, out)
+        print("Rapports : " + ", ".join(str(p) for p in written))
     print(report.console(results))  # ends with the grade line
     unusable = [r for r in results if r.problem]
     for r in unusable:

@@ -15,11 +15,13 @@ in-kernel asserts) never counts: only answers the judge verified earn points.
 
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 from nbclient.exceptions import DeadKernelError
@@ -46,8 +48,10 @@ class Judge:
         self.seed = seed
         self.hidden = hidden
         self.static_failures = static_failures
+        self.progress: Callable[[CellResult], None] = lambda result: None
 
     def __call__(self, cell, index: int, run_code) -> None:
+        self.index = index
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if not is_graded(cell) or grade_id not in self.results:
             return
@@ -68,6 +72,7 @@ class Judge:
             cell.metadata["grader"] = {"status": str(result.status), "points": result.points,
                                        "max_points": result.max_points,
                                        "message": result.message}
+            self.progress(result)
 
     def _decide(self, grade_id: str, run_code) -> tuple[Status, str, str | None]:
         if grade_id in self.static_failures:
@@ -89,7 +94,40 @@ class Judge:
             path.unlink(missing_ok=True)
         if status == Status.ERROR and _interrupted(outputs):
             message = "pas de réponse dans le temps imparti (boucle infinie ?)"
+        if status == Status.INCOMPLETE and "n'est pas défini" in message:
+            broken = _syntax_error_before(self.nb, self.index)
+            if broken:
+                return Status.ERROR, f"{message} : {broken}", fault
         return Status(status), message, fault
+
+
+SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
+PYTHON_TO_FRENCH = {  # the messages students meet most
+    "invalid syntax": "syntaxe invalide", "unexpected indent": "indentation inattendue",
+    "unindent does not match any outer indentation level": "indentation incohérente",
+    "expected an indented block": "bloc indenté attendu", "expected ':'": "« : » attendu",
+    "unterminated string literal": "chaîne de caractères non terminée",
+    "'(' was never closed": "parenthèse « ( » jamais fermée",
+    "'[' was never closed": "crochet « [ » jamais fermé",
+    "invalid character": "caractère invalide",
+}
+
+
+def _syntax_error_before(nb, index: int) -> str | None:
+    """The syntax error of the last code cell before `index` that could not run, in French."""
+    for number in range(index - 1, -1, -1):
+        cell = nb.cells[number]
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.get("output_type") == "error" and out.get("ename") in SYNTAX_ERRORS:
+                text = str(out.get("evalue", ""))
+                line = re.search(r"line (\d+)", text)
+                reason = text.split(" (")[0]
+                reason = next((fr for en, fr in PYTHON_TO_FRENCH.items()
+                               if reason.startswith(en)), reason)
+                where = f" ligne {line.group(1)}" if line else ""
+                return (f"la cellule {number + 1} ne s'exécute pas, erreur de syntaxe{where} : "
+                        f"{reason}")
+    return None
 
 
 def _answer(outputs: list, grade_id: str):
@@ -109,12 +147,14 @@ def _interrupted(outputs: list) -> bool:
 
 def grade_tp(course: Course, tp: TP, submission: Path, *, hidden: bool = True,
              seed: int | None = None, feedback: bool = True, student: str = "etudiant",
-             worker: JudgeWorker | None = None) -> TPResult:
+             worker: JudgeWorker | None = None,
+             progress: Callable[[CellResult], None] | None = None) -> TPResult:
     """Grade `submission` (a student's notebook) against the TP's master and judge.
 
     hidden=False: the public cases only, decided with the public table (a quick self-check).
     Where the course has no judge for the TP (a student's repository), that is all there is.
-    `worker` may be shared by several gradings of the same TP (a class)."""
+    `worker` may be shared by several gradings of the same TP (a class); `progress` is told
+    each test cell's result as soon as the judge has decided."""
     forbid_inspection()
     start = time.monotonic()
     seed = secrets.randbits(63) if seed is None else seed
@@ -122,7 +162,7 @@ def grade_tp(course: Course, tp: TP, submission: Path, *, hidden: bool = True,
     master_nb = nbformat.read(course.master(tp), as_version=4)
     result.cells = [CellResult(gid, pts) for gid, pts in grade_cells(master_nb)]
     try:
-        submitted = load_submission(submission)
+        submitted = load_submission(submission, f"{tp.name}/{tp.notebook_name}")
     except Unusable as exc:
         return _unusable(result, str(exc), start)
 
@@ -156,6 +196,8 @@ def grade_tp(course: Course, tp: TP, submission: Path, *, hidden: bool = True,
                                             in worker.checks.items() if info.numpy_only})
         by_id = {c.grade_id: c for c in result.cells}
         judge = Judge(worker, tp.package, by_id, sandbox.inbox, seed, result.hidden, static)
+        judge.nb = nb
+        judge.progress = progress or judge.progress
         # Test cells only repeat in the kernel what the judge does (their result never counts):
         # they are not run; the judge's verdict is shown under each of them instead.
         execution.run(nb, after_cell=judge, skip=is_graded)

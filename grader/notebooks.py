@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,22 @@ def depth_exceeds(obj, limit: int) -> bool:
     return False
 
 
-def load_submission(path: Path) -> nbformat.NotebookNode:
+CONFLICT = re.compile(rb"^<<<<<<< .*$(?s:.*)^>>>>>>> ", re.M)
+
+
+def conflict_message(path: Path, p: str) -> str:
+    """`p`: the notebook's path as students type it in their repository (<tp>/<tp>.ipynb)."""
+    return (f"{path.name} contient des marqueurs de conflit git (<<<<<<< ======= >>>>>>>) : ce "
+            "n'est plus un notebook, JupyterLab ne peut pas l'ouvrir. Pour garder votre version : "
+            f"git checkout --ours -- {p} (après git pull ou git merge ; --theirs après "
+            f"git pull --rebase), puis git add {p} et git commit. Pour repartir de votre dernier "
+            f"commit : git checkout HEAD -- {p}")
+
+
+def load_submission(path: Path, shown: str | None = None) -> nbformat.NotebookNode:
+    """The submission as a notebook, else `Unusable` with the cause and a fix; `shown` is its
+    path in the student's repository (for the git commands of the messages)."""
+    shown = shown or path.name
     if not path.is_file():
         raise Unusable(f"notebook introuvable : {path.name} (a-t-il été renommé, déplacé ou "
                        "oublié dans le commit ?)")
@@ -50,9 +66,12 @@ def load_submission(path: Path) -> nbformat.NotebookNode:
     except UnicodeDecodeError:
         raise Unusable(f"{path.name} n'est pas un fichier texte UTF-8 : ce n'est pas un notebook")
     except json.JSONDecodeError as exc:
+        if CONFLICT.search(raw):
+            raise Unusable(conflict_message(path, shown)) from None
         raise Unusable(f"{path.name} n'est pas un JSON valide (ligne {exc.lineno}, colonne "
-                       f"{exc.colno}) : un conflit de fusion git ? Rouvrez le notebook dans "
-                       "Jupyter et enregistrez-le")
+                       f"{exc.colno}) : le fichier a été modifié hors de Jupyter ou tronqué. "
+                       f"Reprenez la version de votre dernier commit : git checkout HEAD -- "
+                       f"{shown}") from None
     if depth_exceeds(data, MAX_NOTEBOOK_DEPTH):
         raise Unusable(f"{path.name} : structure JSON imbriquée trop profondément, ce n'est pas "
                        "un notebook valide")
@@ -216,16 +235,17 @@ def numpy_only_violations(nb: nbformat.NotebookNode,
     """French message per exercise (name -> its targets) whose targets are defined with a
     framework or a dynamic import or execution, in the statement defining them or in what that
     statement uses (functions, aliases, variables, imports) anywhere in the notebook."""
-    units = []
+    units, unparsed = [], False
     for c in nb.cells:
         if c.cell_type == "code":
             tree, magics = _parse(c.source)
             if tree is not None:
                 units += _units(tree, magics)
+            unparsed |= tree is None  # a syntax error: the kernel will say where
     out = {}
     for name, wanted in targets.items():
         for target in wanted:
-            if not any(target in u.defines for u in units):
+            if not unparsed and not any(target in u.defines for u in units):
                 out[name] = (f"« {target} » doit être défini par une cellule du notebook "
                              "(def), pas par exec, %run ou un import")
         todo, seen = list(wanted), set()

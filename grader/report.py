@@ -105,29 +105,44 @@ def as_json(results: list[TPResult]) -> dict:
     }
 
 
+NOT_ATTEMPTED = (Status.INCOMPLETE, Status.NOT_RUN)
+
+
 def junit(results: list[TPResult]) -> ET.ElementTree:
     """One testcase per test cell, named after the exercise alone (GitLab follows a test
-    across pipelines by its name); the points go in the message."""
+    across pipelines by its name), its points as properties; an exercise not attempted yet is
+    skipped, not failed."""
     suites = ET.Element("testsuites", name="notes")
     for r in results:
-        failed = [c for c in r.cells if c.status != Status.PASSED]
+        skipped = [c for c in r.cells if c.status in NOT_ATTEMPTED]
+        failed = [c for c in r.cells if c.status != Status.PASSED and c not in skipped]
         suite = ET.SubElement(suites, "testsuite", name=r.tp.name, tests=str(len(r.cells)),
-                              failures=str(len(failed)), time=f"{r.seconds:.2f}")
+                              failures=str(len(failed)), skipped=str(len(skipped)),
+                              time=f"{r.seconds:.2f}")
         for c in r.cells:
             case = ET.SubElement(suite, "testcase", classname=r.tp.name, name=c.grade_id)
-            if c.status != Status.PASSED:
-                text = f"{c.points:g}/{c.max_points:g} pt — {c.status} : {c.message}"
-                ET.SubElement(case, "failure", message=xml_text(one_line(text, 500)),
-                              type=str(c.status)).text = xml_text(c.message)
+            props = ET.SubElement(case, "properties")
+            ET.SubElement(props, "property", name="points", value=f"{c.points:g}")
+            ET.SubElement(props, "property", name="max_points", value=f"{c.max_points:g}")
+            if c.status == Status.PASSED:
+                continue
+            text = f"{c.points:g}/{c.max_points:g} pt — {c.status} : {c.message}"
+            ET.SubElement(case, "skipped" if c in skipped else "failure",
+                          message=xml_text(one_line(text, 500)),
+                          type=str(c.status)).text = xml_text(c.message)
     ET.indent(suites)
     return ET.ElementTree(suites)
 
 
-def write_all(results: list[TPResult], out: Path) -> None:
+def write_all(results: list[TPResult], out: Path) -> list[Path]:
+    """Write the reports into `out`; returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "grades.json").write_text(
+    written = [out / "grades.json", out / "junit.xml"]
+    written[0].write_text(
         json.dumps(as_json(results), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    junit(results).write(out / "junit.xml", encoding="utf-8", xml_declaration=True)
+    junit(results).write(written[1], encoding="utf-8", xml_declaration=True)
     for r in results:
         if r.feedback_html:
-            (out / f"feedback_{r.tp.name}.html").write_text(r.feedback_html, encoding="utf-8")
+            written.append(out / f"feedback_{r.tp.name}.html")
+            written[-1].write_text(r.feedback_html, encoding="utf-8")
+    return written

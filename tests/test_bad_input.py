@@ -241,3 +241,44 @@ def test_numpy_only_rule_ignores_a_local_name_shared_with_a_framework_cell(grade
     r = grade(with_answer(nb, "carre_sol", "def carre(x):\n    modele = np.asarray(x)\n"
                                            "    return modele ** 2"))
     assert points(r) == FULL, dump(r)
+
+
+def test_git_conflict_is_explained_with_commands_that_work(grade, tmp_path):
+    """A real merge conflict in the notebook: the message names it, and its commands, run as
+    written, give back a notebook that grades."""
+    import re
+    import subprocess
+
+    repo = tmp_path / "depot"
+    (repo / "toy").mkdir(parents=True)
+    nb_path = repo / "toy" / "toy.ipynb"
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=É", "-c", "user.email=e@x", *args], cwd=repo,
+                       check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    nbformat.write(master(), nb_path)
+    git("add", ".")
+    git("commit", "-qm", "base")
+    git("checkout", "-qb", "autre")
+    nbformat.write(with_answer(master(), "carre_sol", "def carre(x):\n    return x * x"), nb_path)
+    git("commit", "-qam", "autre")
+    git("checkout", "-q", "main")
+    nbformat.write(with_answer(master(), "carre_sol", "def carre(x):\n    return x ** 2"), nb_path)
+    git("commit", "-qam", "moi")
+    subprocess.run(["git", "merge", "autre"], cwd=repo, capture_output=True)
+    r = grade(nb_path.read_text())
+    assert r.problem and "conflit git" in r.problem, r.problem
+    command = re.search(r"git checkout --ours -- (\S+)", r.problem)
+    subprocess.run(["git", "checkout", "--ours", "--", "toy/toy.ipynb"], cwd=repo, check=True)
+    assert command.group(1) == "toy/toy.ipynb"
+    assert points(grade(nb_path.read_text())) == FULL
+
+
+def test_syntax_error_is_named_with_its_line(grade):
+    src = "def carre(x):\n    y = x **\n    return y"
+    r = grade(with_answer(master(), "carre_sol", src))
+    carre = r.cells[0]
+    assert carre.status == "erreur" and "erreur de syntaxe ligne 2" in carre.message, dump(r)
+    assert "syntaxe invalide" in carre.message and "n'est pas défini" in carre.message

@@ -31,8 +31,10 @@ def test_release_then_grade_starters_gives_zero(course):
     code, out, err = run(course, "grade", "--out", str(course / "grades"))
     assert code == 0, err
     assert GRADE_LINE.findall(out) == [("0.00", "0.00")]
-    assert out.count("à compléter") == 4
+    assert out.count("à compléter —") == 4  # the table, one line per exercise
     assert "Traceback" not in out + err
+    junit = ET.parse(course / "grades" / "junit.xml").getroot()
+    assert len(list(junit.iter("skipped"))) == 4 and not list(junit.iter("failure"))
 
 
 def test_grade_masters_full_marks_and_reports(course):
@@ -49,6 +51,10 @@ def test_grade_masters_full_marks_and_reports(course):
     suites = ET.parse(out_dir / "junit.xml").getroot()
     names = [c.get("name") for c in suites.iter("testcase")]
     assert names == ["carre", "moyenne", "carre", "moyenne"]  # stable across pipelines
+    points = [p.get("value") for p in suites.iter("property") if p.get("name") == "points"]
+    assert points == ["2", "3", "2", "3"]
+    assert "✔ carre : 2/2" in out  # progress, as each exercise is judged
+    assert str(out_dir / "feedback_toy.html") in out and "<tp>" not in out
     html = (out_dir / "feedback_toy.html").read_text()
     assert "Points" in html and "HIDDEN" not in html
 
@@ -97,6 +103,7 @@ def test_check_runs_public_tests_only(course):
     code, out, err = run(course, "check", "toy")
     assert code == 0, err
     assert GRADE_LINE.findall(out) == [("20.00", "100.00")]
+    assert "Tests publics seulement" in out and "cas cachés" in out
 
 
 def test_unknown_tp_is_a_clear_error(course):
