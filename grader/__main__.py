@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import datetime, timezone
 import traceback
 from pathlib import Path
 
@@ -98,7 +99,12 @@ def cmd_summary(args) -> int:
     if not results:
         print("Aucun TP corrigé.")
         return EXIT_OK
-    print(report.console(results))
+    counted = report.counted(results, datetime.now(timezone.utc))
+    print(report.console(counted))
+    left_out = [r.tp for r in results if r not in counted]
+    if left_out:
+        print("TP pas encore commencés ni échus, hors de la moyenne : " + ", ".join(
+            f"{tp.name} (échéance {tp.deadline:%d/%m/%Y})" for tp in left_out))
     return EXIT_OK
 
 

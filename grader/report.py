@@ -11,6 +11,7 @@ from .config import GRADE_SCALE
 from .results import CellResult, Status, TPResult, clean_text
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+NOT_ATTEMPTED = (Status.INCOMPLETE, Status.NOT_RUN)
 # Characters XML 1.0 cannot hold at all (junit.xml must stay well-formed whatever a message says).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -24,6 +25,18 @@ def one_line(text: str, width: int = 160) -> str:
 
 def xml_text(text: str) -> str:
     return _NOT_XML.sub("\ufffd", str(text))
+
+
+def started(r: TPResult) -> bool:
+    """Some exercise of the TP was attempted (anything but a stub or an absent notebook)."""
+    return not r.problem and any(c.status not in NOT_ATTEMPTED for c in r.cells)
+
+
+def counted(results: list[TPResult], now) -> list[TPResult]:
+    """The TPs a running mean counts: those started, and those past their deadline (a student
+    in week 2 is not averaged with the TPs of week 8). All of them if none qualifies."""
+    chosen = [r for r in results if started(r) or r.tp.deadline <= now]
+    return chosen or results
 
 
 def mean_grade(results: list[TPResult]) -> float:
@@ -103,9 +116,6 @@ def as_json(results: list[TPResult]) -> dict:
         "scale": GRADE_SCALE,
         "tps": {r.tp.name: tp_json(r) for r in results},
     }
-
-
-NOT_ATTEMPTED = (Status.INCOMPLETE, Status.NOT_RUN)
 
 
 def junit(results: list[TPResult]) -> ET.ElementTree:

@@ -191,9 +191,11 @@ def test_student_pipeline_with_gitlab_ci_local(classroom):
 
     log = pipeline()
     assert "Note : 20.00/20 (100.00 %)" in log
-    # GitLab's coverage of each job: the TP's grade; the summary job: the weighted mean
+    # GitLab's coverage of each job: the TP's grade; the summary job: the weighted mean of the
+    # TPs started or past their deadline (toy2 is neither: a student is not shown 5/20)
     assert "grade: [toy]  100.00% coverage" in log and "grade: [toy2] 0.00% coverage" in log
-    assert "note          25.00% coverage" in log
+    assert "note          100.00% coverage" in log
+    assert "hors de la moyenne : toy2" in log
     artifacts = repo / ".gitlab-ci-local" / "artifacts"
     assert list(artifacts.rglob("junit.xml")) and list(artifacts.rglob("feedback_toy.html"))
     again = pipeline()
