@@ -182,8 +182,7 @@ def grade_tp(course: Course, tp: TP, submission: Path, *, hidden: bool = True,
         execution.start_kernel()
         from .gradebook import GradebookSession  # nbgrader: ~1.5 s of imports, overlapped too
 
-        book = GradebookSession(f"sqlite:///{private}/gradebook.db", tp.name, student)
-        book.save_master(master_nb)
+        book = GradebookSession.private(private, tp.name, student, master_nb)
         try:
             nb = book.restore(submitted)
         except Unusable as exc:

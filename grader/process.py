@@ -86,8 +86,8 @@ class Child:
             self.conn.send(None)
         except OSError:
             pass
-        try:
-            self.process.wait(timeout=1)
+        try:  # a child busy importing would only answer later: nothing of it needs to be kept
+            self.process.wait(timeout=0.2)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
