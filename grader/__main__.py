@@ -1,4 +1,10 @@
-"""Command line: `python -m grader {grade,check,release} ...` (thin layer over the library)."""
+"""Command line (a thin layer over the library): `python -m grader COMMAND`.
+
+Students and CI: `grade` (the notebooks, with the hidden cases where the course has its judges),
+`check` (quick: public cases only), `summary` (the mean of several jobs' grades.json).
+Instructors: `release` (starters and public tables; `--to` the students' template repository),
+`collect`, `autograde`, `export`, `final`, `report` (the grade of record, see README).
+"""
 
 from __future__ import annotations
 
@@ -33,6 +39,7 @@ def cmd_grade(args, hidden: bool = True) -> int:
     from . import cache, report
     from .config import load_course
     from .grading import grade_tp
+    from .results import Status
     from .sandbox import isolation_problem
 
     course = load_course(args.course)
@@ -58,7 +65,7 @@ def cmd_grade(args, hidden: bool = True) -> int:
         started = time.monotonic()
 
         def progress(cell, started=started):  # our own lines: status and points, no student text
-            mark = "✔" if cell.status == "réussi" else "✘"
+            mark = "✔" if cell.status == Status.PASSED else "✘"
             print(f"  {mark} {cell.grade_id} : {cell.points:g}/{cell.max_points:g} "
                   f"({cell.status}, {time.monotonic() - started:.0f} s)", flush=True)
 

@@ -241,8 +241,9 @@ def class_report(course: Course, tp: TP, work: Path, db_url: str | None) -> Path
         return base64.b64encode(buf.getvalue()).decode()
 
     fig, ax = plt.subplots(figsize=(6, 3))
-    ax.hist(list(grades.values()), bins=[x / 2 for x in range(0, 42)], color="#1565c0")
-    ax.set_xlabel("note /20")
+    ax.hist(list(grades.values()), bins=[x / 2 for x in range(0, int(2 * GRADE_SCALE) + 2)],
+            color="#1565c0")
+    ax.set_xlabel(f"note /{GRADE_SCALE:g}")
     ax.set_ylabel("étudiant·e·s")
     ax.set_title(f"{tp.title} : distribution des notes")
     hist = png(fig)
