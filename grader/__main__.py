@@ -117,7 +117,8 @@ def cmd_summary(args) -> int:
 
 def cmd_instructor(args) -> int:
     """collect, autograde, export, final, report: the grade of record."""
-    from . import official
+    from . import exports, official
+    from .class_report import class_report
     from .collect import collect
     from .config import load_course
 
@@ -158,17 +159,18 @@ def cmd_instructor(args) -> int:
             return EXIT_FAULT
         return EXIT_OK
     if args.command == "export":
-        out = official.export(course, work, args.db_url, args.out or work / "notes_tp.csv")
-        print(f"Notes par TP : {out}")
+        files = exports.export(course, work, args.db_url, args.out or work / "notes_tp.csv")
+        print("Notes par TP (tableur français ; import Moodle) : "
+              + ", ".join(str(f) for f in files))
         return EXIT_OK
     if args.command == "final":
         out = args.out or work / "notes_module.csv"
-        rows, warnings = official.final(course, work, args.db_url, args.exam, out)
+        rows, warnings, files = exports.final(course, work, args.db_url, args.exam, out)
         for w in warnings:
             print(f"Attention : {w}")
-        print(f"Notes du module ({len(rows)} étudiant·e·s) : {out}")
+        print(f"Notes du module ({len(rows)} étudiant·e·s) : " + ", ".join(str(f) for f in files))
         return EXIT_OK
-    out = official.class_report(course, course.tp(args.tp), work, args.db_url)
+    out = class_report(course, course.tp(args.tp), work, args.db_url)
     print(f"Rapport de classe : {out}")
     return EXIT_OK
 

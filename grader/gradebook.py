@@ -62,7 +62,9 @@ def _throwaway_without_fsync(dbapi_connection, _record) -> None:
     SQLite's durability."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         path = dbapi_connection.execute("PRAGMA database_list").fetchone()[2]
-        if path and Path(path).parent.name.startswith(THROWAWAY_PREFIX):
+        folder = Path(path).parent if path else None
+        if folder and folder.name.startswith(THROWAWAY_PREFIX) and \
+                folder.parent == Path(tempfile.gettempdir()):
             dbapi_connection.execute("PRAGMA synchronous=OFF")
             dbapi_connection.execute("PRAGMA journal_mode=MEMORY")
 # nbgrader 0.9.6 + SQLAlchemy 2.1 warn about backref cascades on every new submission; harmless.

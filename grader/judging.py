@@ -26,8 +26,9 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .protocol import (PUBLIC_SEED, Answer, Case, Exercise, Exercises, PublicEntry, close,
-                       decode_answer, encode_answer, fmt, payload, quiet, roundtrip, self_verdict)
+from .protocol import (PUBLIC_SEED, Answer, Case, Exercise, Exercises, close, decode_answer,
+                       encode_answer, fmt, payload, quiet, roundtrip)
+from .public_table import PublicEntry, self_verdict
 from .results import GRADER_FAULT_MESSAGE, Status
 
 __all__ = ["Check", "Checks", "Mistake", "Decision", "JudgeFault", "as_array", "as_float",

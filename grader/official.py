@@ -1,5 +1,5 @@
-"""The grade of record: official grading of collected notebooks into nbgrader's gradebook,
-exports, module grades and class reports (instructors' side).
+"""The grade of record: official grading of collected notebooks into nbgrader's gradebook
+(instructors' side; exports and reports read that gradebook).
 
 Each submission is graded in its own throwaway sandbox by a pool of grading processes
 (`grader.class_grading`, `jobs` in parallel), from the notebook alone, with the masters' hidden
@@ -11,10 +11,7 @@ no sandbox, no grades (unless explicitly allowed, and then every record says so)
 
 from __future__ import annotations
 
-import base64
-import csv
 import hashlib
-import io
 import json
 import os
 import secrets
@@ -22,19 +19,15 @@ from pathlib import Path
 from typing import Callable
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
 
 from .class_grading import grade_class
 from .collect import Submission, load_manifest
-from .config import GRADE_SCALE, TP, Course, CourseError
+from .config import TP, Course, CourseError
+from .exports import default_db_url, tp_grades  # noqa: F401 (re-exported for the CLI)
 from .gradebook import GradebookSession
 from .notebooks import grade_cells
 from .results import TPResult
 from .sandbox import isolation_problem
-
-
-def default_db_url(work: Path) -> str:
-    return f"sqlite:///{work / 'gradebook.db'}"
 
 
 def course_secret(work: Path) -> bytes:
@@ -130,142 +123,3 @@ def _save_note(work: Path, tp: TP, sub: Submission, problem: str | None,
     notes.setdefault(tp.name, {})[sub.student] = {"name": sub.name, "note": text,
                                                   "commit": sub.commit}
     path.write_text(json.dumps(notes, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-
-
-def _notes(work: Path) -> dict:
-    path = work / "notes.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
-def tp_grades(course: Course, tp: TP, db_url: str) -> dict[str, float]:
-    """Grades /20 of the TP from the gradebook: manual scores win, late penalty applied."""
-    out = {}
-    with Gradebook(db_url) as gb:
-        try:
-            assignment = gb.find_assignment(tp.name)
-        except MissingEntry:
-            return out
-        for sub in assignment.submissions:
-            nb = sub.notebooks[0]
-            score = max(0.0, nb.score - (nb.late_submission_penalty or 0.0))
-            out[sub.student.id] = round(GRADE_SCALE * score / nb.max_score, 2) \
-                if nb.max_score else 0.0
-    return out
-
-
-def export(course: Course, work: Path, db_url: str | None, out: Path) -> Path:
-    """CSV of the grades /20 per TP (one row per student), with the reasons of missing work."""
-    db_url = db_url or default_db_url(work)
-    notes = _notes(work)
-    grades = {tp.name: tp_grades(course, tp, db_url) for tp in course.tps.values()}
-    graded = [name for name, g in grades.items() if g]
-    students = sorted({s for g in grades.values() for s in g})
-    names = {s: n["name"] for tp_notes in notes.values() for s, n in tp_notes.items()}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["id", "nom", *graded, "remarques"])
-        for s in students:
-            remarks = "; ".join(f"{tp}: {notes[tp][s]['note']}" for tp in graded
-                                if notes.get(tp, {}).get(s, {}).get("note"))
-            w.writerow([s, names.get(s, ""), *(f"{grades[tp].get(s, 0.0):.2f}" for tp in graded),
-                        remarks])
-    return out
-
-
-def final(course: Course, work: Path, db_url: str | None, exam_csv: Path, out: Path):
-    """Module grades: ½ exam + ½ mean(TP grades + project), weights from course.toml.
-
-    A TP graded for nobody yet is left out of the mean (and reported); a student without a
-    submission for a graded TP has 0 for it; a student without an exam grade gets no module
-    grade, only the reason. Returns (rows, warnings)."""
-    db_url = db_url or default_db_url(work)
-    grades = {tp: tp_grades(course, tp, db_url) for tp in course.tps.values()}
-    graded = [tp for tp, g in grades.items() if g]
-    warnings = [f"{tp.name} pas encore corrigé : hors de la moyenne"
-                for tp in course.tps.values() if tp not in graded]
-    with open(exam_csv, newline="", encoding="utf-8") as f:
-        exam = {r["id"].strip(): r.get("examen", r.get("exam", "")).strip()
-                for r in csv.DictReader(f)}
-    notes = _notes(work)
-    names = {s: n["name"] for tp_notes in notes.values() for s, n in tp_notes.items()}
-    students = sorted({s for g in grades.values() for s in g} | set(exam))
-    rows = []
-    weight = sum(tp.weight for tp in graded)
-    for s in students:
-        mean = (sum(tp.weight * grades[tp].get(s, 0.0) for tp in graded) / weight) if weight \
-            else None
-        missing = [tp.name for tp in graded if s not in grades[tp]]
-        remark = [f"non rendu : {', '.join(missing)}"] if missing else []
-        try:
-            exam_grade = float(exam[s].replace(",", "."))
-        except (KeyError, ValueError):
-            exam_grade = None
-            remark.append("note d'examen manquante" if not exam.get(s) else
-                          f"note d'examen illisible ({exam[s]!r})")
-        module = None if exam_grade is None or mean is None else 0.5 * exam_grade + 0.5 * mean
-        rows.append({"id": s, "nom": names.get(s, ""),
-                     "moyenne_tp": "" if mean is None else f"{mean:.2f}",
-                     "examen": "" if exam_grade is None else f"{exam_grade:.2f}",
-                     "note_module": "" if module is None else f"{module:.2f}",
-                     "remarques": "; ".join(remark)})
-        if exam_grade is None:
-            warnings.append(f"{s} : {remark[-1]}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["id"])
-        w.writeheader()
-        w.writerows(rows)
-    return rows, warnings
-
-
-def class_report(course: Course, tp: TP, work: Path, db_url: str | None) -> Path:
-    """HTML page with the grade histogram and the success rate of each exercise (PNG plots)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    db_url = db_url or default_db_url(work)
-    grades = tp_grades(course, tp, db_url)
-    success: dict[str, list[float]] = {}
-    with Gradebook(db_url) as gb:
-        for cell in gb.find_assignment(tp.name).notebooks[0].grade_cells:
-            rates = [g.score >= g.max_score for g in cell.grades if g.max_score]
-            success[cell.name] = [sum(rates) / len(rates) if rates else 0.0, cell.max_score]
-
-    def png(fig) -> str:
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-        plt.close(fig)
-        return base64.b64encode(buf.getvalue()).decode()
-
-    fig, ax = plt.subplots(figsize=(6, 3))
-    ax.hist(list(grades.values()), bins=[x / 2 for x in range(0, int(2 * GRADE_SCALE) + 2)],
-            color="#1565c0")
-    ax.set_xlabel(f"note /{GRADE_SCALE:g}")
-    ax.set_ylabel("étudiant·e·s")
-    ax.set_title(f"{tp.title} : distribution des notes")
-    hist = png(fig)
-    fig, ax = plt.subplots(figsize=(6, 0.4 * len(success) + 1))
-    ids = list(success)
-    ax.barh(ids, [100 * success[i][0] for i in ids], color="#2e7d32")
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("% d'étudiant·e·s ayant tous les points")
-    bars = png(fig)
-    mean = sum(grades.values()) / len(grades) if grades else 0.0
-    rows = "".join(f"<tr><td>{i}</td><td>{success[i][1]:g}</td><td>{100 * success[i][0]:.0f} %"
-                   f"</td></tr>" for i in ids)
-    html = (f"<!DOCTYPE html><html lang='fr'><meta charset='utf-8'><title>{tp.name}</title>"
-            f"<body style='font-family:sans-serif'><h1>{tp.title}</h1>"
-            f"<p>{len(grades)} copies, moyenne {mean:.2f}/20</p>"
-            f"<img alt='histogramme des notes' src='data:image/png;base64,{hist}'>"
-            f"<h2>Réussite par exercice</h2><img alt='réussite par exercice' "
-            f"src='data:image/png;base64,{bars}'><table border=1 cellpadding=4>"
-            f"<tr><th>exercice</th><th>points</th><th>réussite</th></tr>{rows}</table>"
-            f"</body></html>")
-    out = work / "reports" / f"{tp.name}.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
-    return out

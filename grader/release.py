@@ -22,7 +22,8 @@ from pathlib import Path
 
 from .config import ROOT, TP, Course, CourseError
 from .notebooks import starter_text
-from .protocol import PUBLIC_TABLE, load_public_table, save_public_table
+from .protocol import PUBLIC_TABLE
+from .public_table import load_public_table, save_public_table
 
 PUBLIC_MASTERS = ".grader/masters"
 TEMPLATES = Path(__file__).parent / "templates"

@@ -200,7 +200,7 @@ class Sandbox:
     def prepare(self, package_dir: Path, course_lib: Path | None) -> None:
         """Copy what the kernel may import: the TP's kernel package, the shared course library
         and the kernel half of the check protocol (never the judges)."""
-        from . import protocol
+        from . import protocol, public_table
 
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "test_*")
         shutil.copytree(package_dir, self.work / package_dir.name, ignore=ignore)
@@ -208,7 +208,8 @@ class Sandbox:
             shutil.copytree(course_lib, self.lib / course_lib.name, ignore=ignore)
         (self.lib / "grader").mkdir(parents=True)
         (self.lib / "grader" / "__init__.py").write_text('"""Kernel side of the grader."""\n')
-        shutil.copy2(protocol.__file__, self.lib / "grader" / "protocol.py")
+        for module in (protocol, public_table):  # the kernel's half of the check protocol
+            shutil.copy2(module.__file__, self.lib / "grader" / Path(module.__file__).name)
         for d in (self.inbox, self.run, self.root / "home"):
             d.mkdir(exist_ok=True)
         self.root.chmod(0o755)

@@ -95,8 +95,18 @@ def grader(c, *args):
 
 
 def read_csv(path):
-    with open(path, newline="", encoding="utf-8") as f:
-        return {r["id"]: r for r in csv.DictReader(f)}
+    """An export, as Moodle imports it (`,`, decimal point), checked against its French twin
+    (`;`, decimal comma, BOM) that instructors open in a spreadsheet."""
+    moodle = path.with_name(f"{path.stem}_moodle{path.suffix}")
+    with open(moodle, newline="", encoding="utf-8") as f:
+        rows = {r["id"]: r for r in csv.DictReader(f)}
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        french = {r["id"]: r for r in csv.DictReader(f, delimiter=";")}
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert {s: {k: v.replace(",", ".") for k, v in r.items() if k != "remarques"}
+            for s, r in french.items()} == \
+        {s: {k: v for k, v in r.items() if k != "remarques"} for s, r in rows.items()}
+    return rows
 
 
 EXPECTED_TOY = {"alice": "20.00", "bob": "8.00", "chloe": "16.00", "david": "0.00", "eve": "0.00"}
