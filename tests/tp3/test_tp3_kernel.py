@@ -1,0 +1,77 @@
+"""TP3's master notebook and oracles: imports of the kernel package, quiet Keras calls, NumPy-only
+exercises, the course's printed figures agree with the frameworks."""
+
+from __future__ import annotations
+
+import ast
+
+import nbformat
+import numpy as np
+
+from grader.config import ROOT
+from grader.masters import Master, without_magics
+from grader.notebooks import numpy_only_violations
+from judges.tp3 import CHECKS
+from judges.tp3.architecture import SLIDE
+from judges.tp3.counts import mlp_image_count
+from judges.tp3.oracles import keras_architecture, keras_dense_count
+from tp3.exercises import PARAMETRES_MLP_TP2, layer_tuples
+
+MASTER = Master(ROOT / "solutions" / "tp3_cnn.ipynb")
+
+
+def quiet_keras_calls(source: str, where: str) -> None:
+    """model.fit / predict / evaluate on a model variable: verbose=0 (no progress bar on
+    stderr while grading)."""
+    for node in ast.walk(ast.parse(without_magics(source))):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("fit", "predict", "evaluate")
+                and isinstance(node.func.value, ast.Name)):
+            verbose = [k for k in node.keywords if k.arg == "verbose"]
+            assert verbose and isinstance(verbose[0].value, ast.Constant) \
+                and verbose[0].value.value == 0, (where, ast.unparse(node)[:80])
+
+
+def test_master_imports_the_kernel_package_and_calls_keras_quietly():
+    first = next(c for c in MASTER.notebook.cells if c.cell_type == "code")
+    assert "%matplotlib inline" in first.source and "from tp3 import" in first.source
+    assert 'os.environ.setdefault("KERAS_BACKEND"' in first.source
+    for cell in MASTER.notebook.cells:
+        meta = cell.metadata.get("nbgrader")
+        if meta and cell.cell_type == "code" and not meta["grade"]:
+            quiet_keras_calls(cell.source, meta["grade_id"])
+
+
+def test_every_exercise_but_the_cnn_is_numpy_only():
+    assert {n for n, c in CHECKS.items() if c.numpy_only} == set(CHECKS) - {"cnn_chiffres"}
+
+
+def test_keras_answer_to_a_numpy_exercise_is_refused():
+    nb = nbformat.from_dict(MASTER.notebook)
+    cell = next(c for c in nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "sol_nombre_parametres_conv")
+    cell.source = ("def nombre_parametres_conv(kx, ky, i, f):\n"
+                   "    m = keras.Sequential([keras.Input((9, 9, i)), "
+                   "keras.layers.Conv2D(f, (ky, kx))])\n    return m.count_params()")
+    out = numpy_only_violations(nb, {"nombre_parametres_conv": ("nombre_parametres_conv",)})
+    assert "keras" in out["nombre_parametres_conv"]
+
+
+def test_course_figures():
+    ns = MASTER.ns()
+    assert ns["parametres_mlp_image"](24, 24) == mlp_image_count(24, 24) == 207_937
+    assert ns["parametres_mlp_image"](512, 512) == mlp_image_count(512, 512) == 42_949_935_105
+    assert keras_dense_count([576, 288, 144, 1]) == 207_937  # the course's figure is Keras's
+    slide = ns["resume_architecture"]((9, 9, 3), layer_tuples(SLIDE["couches"]))
+    assert slide == keras_architecture((9, 9, 3), SLIDE["couches"])
+    assert keras_dense_count((64, 128, 64, 10)) == PARAMETRES_MLP_TP2
+
+
+def test_the_images_are_the_courses_digits():
+    from course.digits import split
+    from tp3 import charger_chiffres_images
+
+    X_train, X_test, y_train, y_test = charger_chiffres_images()
+    Xs, Xt, ys, yt = split()
+    assert X_train.shape == (1347, 8, 8, 1) and np.allclose(X_test.reshape(-1, 64) * 16, Xt)
+    assert np.array_equal(y_train, ys) and np.array_equal(y_test, yt)
