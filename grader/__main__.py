@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import traceback
 from pathlib import Path
 
-EXIT_OK, EXIT_FAULT, EXIT_UNUSABLE = 0, 1, 2
+from .cli import EXIT_FAULT, EXIT_OK, EXIT_UNUSABLE, EXIT_USAGE
 
 
 def _submission(course, tp, source: Path | None) -> Path:
@@ -190,55 +190,14 @@ def cmd_release(args) -> int:
     return EXIT_OK
 
 
+INSTRUCTORS = ("collect", "autograde", "export", "final", "report", "release")
+
+
 def main(argv: list[str] | None = None) -> int:
-    from .config import ROOT, CourseError
+    from .cli import parser
+    from .config import CourseError
 
-    parser = argparse.ArgumentParser(prog="grader", description="Correction des TP notebooks.")
-    parser.add_argument("--course", type=Path, default=ROOT / "course.toml",
-                        help="fichier de configuration du cours (défaut : course.toml)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    g = sub.add_parser("grade", help="noter les notebooks (tests cachés compris)")
-    g.add_argument("tp", nargs="*", help="TP à noter (défaut : tous ceux qui ont un maître)")
-    g.add_argument("--from", dest="source", type=Path, default=None,
-                   help="dossier des notebooks (défaut : les dossiers des TP ; "
-                        "'solutions' note les maîtres)")
-    g.add_argument("--out", default="grades", help="dossier des rapports (défaut : grades/)")
-    g.add_argument("--seed", type=int, default=None,
-                   help="graine des cas cachés (défaut : tirée au hasard, notée dans grades.json)")
-    g.add_argument("--cache", type=Path, default=None,
-                   help="réutiliser la note d'un notebook inchangé (dossier de cache)")
-    s = sub.add_parser("summary", help="moyenne de plusieurs grades.json (dernier job CI)")
-    s.add_argument("files", nargs="*")
-    c = sub.add_parser("check", help="auto-vérification rapide (tests publics seulement)")
-    c.add_argument("tp", nargs=1)
-    c.add_argument("--from", dest="source", type=Path, default=None)
-    r = sub.add_parser("release", help="régénérer les notebooks de départ depuis solutions/")
-    r.add_argument("--to", type=Path, default=None,
-                   help="créer aussi le dépôt git modèle des étudiant·e·s dans ce dossier")
-    def instructor(name: str, help: str, tp: bool = True):
-        p = sub.add_parser(name, help=help)
-        if tp:
-            p.add_argument("--tp", required=True)
-        p.add_argument("--work", type=Path, default=None,
-                       help="dossier de travail des enseignants (défaut : var/ du cours)")
-        p.add_argument("--db-url", default=None,
-                       help="carnet de notes nbgrader (défaut : sqlite:///<work>/gradebook.db ; "
-                            "ou postgresql://...)")
-        return p
-
-    instructor("collect", "récupérer les notebooks à l'échéance (git)").add_argument(
-        "--roster", type=Path, required=True, help="CSV id,name,git_url")
-    a = instructor("autograde", "correction officielle des copies collectées")
-    a.add_argument("--jobs", type=int, default=1, help="copies corrigées en parallèle")
-    a.add_argument("--allow-unsandboxed", action="store_true",
-                   help="corriger même sans bac à sable (déconseillé ; noté pour chaque copie)")
-    instructor("export", "CSV des notes par TP", tp=False).add_argument(
-        "--out", type=Path, default=None)
-    f = instructor("final", "notes du module : ½ examen + ½ moyenne(TP + projet)", tp=False)
-    f.add_argument("--exam", type=Path, required=True, help="CSV id,examen")
-    f.add_argument("--out", type=Path, default=None)
-    instructor("report", "statistiques de la classe pour un TP (HTML)")
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         if args.command == "grade":
             return cmd_grade(args)
@@ -250,13 +209,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "release":
             return cmd_release(args)
         return cmd_instructor(args)
-    except CourseError as exc:
+    except CourseError as exc:  # an expected mistake of the course's set-up: one line, the fix
         print(f"Erreur : {exc}", file=sys.stderr)
-        return EXIT_FAULT
+        return EXIT_USAGE
     except Exception:
         traceback.print_exc()
-        print("Erreur interne du correcteur (ce n'est pas votre copie) : signalez-la aux "
-              "enseignants avec le journal ci-dessus.", file=sys.stderr)
+        whom = ("ce n'est pas une erreur de votre part : signalez-la avec le journal ci-dessus "
+                "(les notes déjà enregistrées sont conservées)" if args.command in INSTRUCTORS
+                else "ce n'est pas votre copie : signalez-la aux enseignants avec le journal "
+                     "ci-dessus")
+        print(f"Erreur interne du correcteur ({whom}).", file=sys.stderr)
         return EXIT_FAULT
 
 

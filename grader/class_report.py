@@ -6,10 +6,10 @@ import base64
 import io
 from pathlib import Path
 
-from nbgrader.api import Gradebook
+from nbgrader.api import MissingEntry
 
-from .config import GRADE_SCALE, TP, Course
-from .exports import default_db_url, tp_grades
+from .config import GRADE_SCALE, TP, Course, CourseError
+from .exports import default_db_url, gradebook, tp_grades
 
 
 def class_report(course: Course, tp: TP, work: Path, db_url: str | None) -> Path:
@@ -22,8 +22,13 @@ def class_report(course: Course, tp: TP, work: Path, db_url: str | None) -> Path
     db_url = db_url or default_db_url(work)
     grades = tp_grades(course, tp, db_url)
     success: dict[str, list[float]] = {}
-    with Gradebook(db_url) as gb:
-        for cell in gb.find_assignment(tp.name).notebooks[0].grade_cells:
+    with gradebook(db_url) as gb:
+        try:
+            cells = gb.find_assignment(tp.name).notebooks[0].grade_cells
+        except MissingEntry:
+            raise CourseError(f"{tp.name} n'a pas encore été corrigé : lancez d'abord "
+                              f"`grader autograde --tp {tp.name}`") from None
+        for cell in cells:
             rates = [g.score >= g.max_score for g in cell.grades if g.max_score]
             success[cell.name] = [sum(rates) / len(rates) if rates else 0.0, cell.max_score]
 

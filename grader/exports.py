@@ -12,10 +12,12 @@ from __future__ import annotations
 import csv
 import json
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.exc import OperationalError
 
 from .config import GRADE_SCALE, TP, Course, CourseError
 
@@ -43,10 +45,24 @@ def notes(work: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
+@contextmanager
+def gradebook(db_url: str):
+    """The official gradebook, which must exist (CourseError naming the fix otherwise)."""
+    if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):]).is_file():
+        raise CourseError(f"carnet de notes introuvable ({db_url[len('sqlite:///'):]}) : "
+                          "lancez d'abord `grader autograde` (ou donnez --work / --db-url)")
+    try:
+        with Gradebook(db_url) as gb:
+            yield gb
+    except OperationalError as exc:
+        raise CourseError(f"carnet de notes inaccessible ({db_url}) : "
+                          f"{str(exc.orig or exc).splitlines()[0]}") from None
+
+
 def tp_grades(course: Course, tp: TP, db_url: str) -> dict[str, float]:
     """Grades /20 of the TP from the gradebook: manual scores win, late penalty applied."""
     out = {}
-    with Gradebook(db_url) as gb:
+    with gradebook(db_url) as gb:
         try:
             assignment = gb.find_assignment(tp.name)
         except MissingEntry:

@@ -108,7 +108,29 @@ def test_check_runs_public_tests_only(course):
 
 def test_unknown_tp_is_a_clear_error(course):
     code, out, err = run(course, "grade", "tp9")
-    assert code == 1 and "TP inconnu" in err and "Traceback" not in err
+    assert code == 3 and "TP inconnu" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args,words", [
+    (("report", "--tp", "toy", "--work", "VAR"), "lancez d'abord `grader autograde`"),
+    (("export", "--db-url", "postgresql://x@/nope?host=/nulle-part"), "inaccessible"),
+    (("autograde", "--tp", "toy", "--work", "VAR"), "rien de collecté"),
+    (("final", "--exam", "/nulle-part.csv", "--work", "VAR"), "fichier d'examen illisible"),
+    (("collect", "--tp", "toy", "--roster", "/nulle-part.csv", "--work", "VAR"), "illisible"),
+    (("autograde",), "arguments obligatoires manquants : --tp"),
+    (("grade", "--jobs", "2"), "arguments inconnus"),
+], ids=["report-first", "bad-db", "nothing-collected", "no-exam", "no-roster", "usage",
+        "unknown-option"])
+def test_instructor_errors_are_one_french_line_with_the_fix(course, args, words):
+    code, out, err = run(course, *(str(course / "var") if a == "VAR" else a for a in args))
+    assert code == 3, (code, out, err)
+    assert words in err and "Traceback" not in err
+
+
+def test_help_is_french_with_defaults(course):
+    code, out, _ = run(course, "autograde", "--help")
+    assert code == 0
+    assert "correction officielle" in out and "(défaut : 1)" in out and "default" not in out
 
 
 def _descendants(pid: int) -> set[int]:
