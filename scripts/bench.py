@@ -1,11 +1,15 @@
 """Grading time beside plain execution, measured side by side in one run (`make bench`).
 
-1. For each TP with a master (Keras TPs under each of their backends): (a) plain nbclient execution of the master notebook in a fresh
-   process, (b) `python -m grader grade TP --from solutions` in a fresh process (restore,
-   sandbox, judge with hidden cases, gradebook, reports). Runs alternate, `--repeat` times;
-   medians and their ratio are printed.
-2. Official grading of 20 submissions of the first TP (half master, half starter) with
-   `autograde --jobs 1` and `--jobs 2`, and the re-grade of an unchanged notebook from the cache.
+1. For each TP with a master (Keras TPs under each of their backends): (a) plain nbclient
+   execution of the master notebook in a fresh process (its test cells run the notebook's
+   check() and, with the judges at hand, the hidden checks), (b) `python -m grader grade TP
+   --from solutions` in a fresh process (restore, sandbox, judge process with hidden cases,
+   gradebook, reports). Runs alternate, `--repeat` times; the best of each and their ratio are
+   printed, with the time until the grade line.
+2. Official grading of `--submissions` copies of the first TP (half master, half starter) with
+   `autograde --jobs 1` and `--jobs 2`: the fixed cost per notebook is the autograde time minus
+   the plain execution of the same notebooks, divided by their number. Then the re-grade of an
+   unchanged notebook from the cache.
 Wall times on a shared 2-core machine are noisy: compare ratios taken in the same run.
 """
 
@@ -13,9 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import os
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,17 +41,25 @@ NotebookClient(nb, timeout=600, kernel_name="python3",
 """
 
 
-def timed(cmd: list[str], env: dict) -> float:
+def timed(cmd: list[str], env: dict, until: str | None = None) -> tuple[float, float]:
+    """Wall time of `cmd`, and until its stdout printed a line starting with `until`."""
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    seen = None
+    for line in proc.stdout:
+        if until and seen is None and line.startswith(until):
+            seen = time.perf_counter() - start
+    if proc.wait():
+        raise SystemExit(f"échec : {' '.join(cmd)}")
+    total = time.perf_counter() - start
+    return total, seen or total
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("tp", nargs="*")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--submissions", type=int, default=20,
                         help="copies pour la mesure d'autograde (0 : sauter)")
     args = parser.parse_args()
@@ -56,8 +67,8 @@ def main() -> None:
     tps = [course.tp(n) for n in args.tp] or [
         tp for tp in course.tps.values() if course.master(tp).exists()]
     env = dict(os.environ, PYTHONPATH=":".join(str(course.folder(tp)) for tp in tps))
-    print(f"{'TP':<28} {'exécution seule':>16} {'correction':>12} {'ratio':>7}   (médianes, "
-          f"{args.repeat} essais alternés)")
+    print(f"{'TP':<28} {'exécution seule':>16} {'correction':>11} {'ratio':>6} "
+          f"{'note affichée':>14} {'ratio':>6}   (meilleur de {args.repeat} essais alternés)")
     for tp in tps:
         for backend in tp.keras_backends or (None,):  # Keras TPs: under each backend
             run_env = dict(env, KERAS_BACKEND=backend) if backend else env
@@ -65,23 +76,29 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as out:
                 for _ in range(args.repeat):
                     plain.append(timed([sys.executable, "-c", PLAIN, str(course.master(tp)),
-                                        str(course.folder(tp))], run_env))
+                                        str(course.folder(tp))], run_env)[0])
                     graded.append(timed([sys.executable, "-m", "grader", "grade", tp.name,
-                                         "--from", "solutions", "--out", out], run_env))
-            p, g = statistics.median(plain), statistics.median(graded)
+                                         "--from", "solutions", "--out", out], run_env,
+                                        until="Note : "))
+            p = min(plain)
+            g, line = min(t for t, _ in graded), min(t for _, t in graded)
             name = f"{tp.name} ({backend})" if backend else tp.name
-            print(f"{name:<28} {p:>15.1f}s {g:>11.1f}s {g / p:>7.2f}")
+            print(f"{name:<28} {p:>15.1f}s {g:>10.1f}s {g / p:>6.2f} {line:>13.1f}s "
+                  f"{line / p:>6.2f}", flush=True)
     if args.submissions:
         official(course, tps[0], env, args.submissions)
 
 
 def official(course, tp, env, count: int) -> None:
-    """autograde of `count` submissions with 1 and 2 jobs; cached re-grade of one notebook."""
+    """autograde of `count` submissions with 1 and 2 jobs (fixed cost per notebook); cached
+    re-grade of one notebook."""
     from grader.collect import Submission
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         starter = course.folder(tp) / tp.notebook_name
+        plain = {path: timed([sys.executable, "-c", PLAIN, str(path), str(course.folder(tp))],
+                             env)[0] for path in (course.master(tp), starter)}
         subs = []
         for i in range(count):
             nb = tmp / "nb" / f"e{i:02d}" / tp.notebook_name
@@ -95,13 +112,16 @@ def official(course, tp, env, count: int) -> None:
             (work / "collected" / tp.name / "manifest.json").write_text(
                 json.dumps([s.__dict__ for s in subs]))
             times[jobs] = timed([sys.executable, "-m", "grader", "autograde", "--tp", tp.name,
-                                 "--jobs", str(jobs), "--work", str(work)], env)
+                                 "--jobs", str(jobs), "--work", str(work)], env)[0]
+        executed = sum(plain[course.master(tp) if i % 2 == 0 else starter] for i in range(count))
         print(f"autograde de {count} copies de {tp.name} : --jobs 1 {times[1]:.0f} s, "
-              f"--jobs 2 {times[2]:.0f} s (ratio {times[1] / times[2]:.2f})")
+              f"--jobs 2 {times[2]:.0f} s (ratio {times[1] / times[2]:.2f}) ; exécution seule "
+              f"des mêmes notebooks {executed:.0f} s ; coût fixe par copie (--jobs 1) "
+              f"{(times[1] - executed) / count:.2f} s")
         cache = tmp / "cache"
         grade = [sys.executable, "-m", "grader", "grade", tp.name, "--from", "solutions",
                  "--out", str(tmp / "out"), "--cache", str(cache)]
-        first, again = timed(grade, env), timed(grade, env)
+        first, again = timed(grade, env)[0], timed(grade, env)[0]
         print(f"re-correction d'un notebook inchangé ({tp.name}) : {again:.1f} s depuis le "
               f"cache, contre {first:.1f} s pour la correction ({first / again:.0f}× plus rapide)")
 
