@@ -54,12 +54,19 @@ def cmd_grade(args, hidden: bool = True) -> int:
     out = Path(args.out).resolve() if getattr(args, "out", None) else None
     results = []
     store = args.cache.resolve() if getattr(args, "cache", None) else None
+
+    def decided(r):  # the grade first; the feedback page is rendered after
+        print(report.tp_block(r))
+        if len(tps) == 1:
+            print("\n" + report.grade_line(r.grade), flush=True)
+
     for tp in tps:
         submission = _submission(course, tp, args.source)
         k = cache.key(course, tp, submission) if store else None
         if k and (hit := cache.load(store, tp, k)):
             print(f"{tp.name} : notebook inchangé depuis une correction précédente, note réutilisée.")
             results.append(hit)
+            decided(hit)
             continue
         print(f"Correction de {tp.name} …", flush=True)
         started = time.monotonic()
@@ -70,14 +77,18 @@ def cmd_grade(args, hidden: bool = True) -> int:
                   f"({cell.status}, {time.monotonic() - started:.0f} s)", flush=True)
 
         result = grade_tp(course, tp, submission, hidden=hidden, seed=args.seed,
-                          feedback=out is not None, progress=progress)
+                          feedback=out is not None, progress=progress, decided=decided)
+        if result.problem:  # unusable: graded without running, nothing was printed yet
+            decided(result)
         if k:
             cache.store(store, k, result)
         results.append(result)
     if out:
         written = report.write_all(results, out)
         print("Rapports : " + ", ".join(str(p) for p in written))
-    print(report.console(results))  # ends with the grade line
+    if len(results) > 1:
+        print("\nMoyenne pondérée des TP corrigés (coefficients de course.toml)")
+        print(report.grade_line(report.mean_grade(results)))
     unusable = [r for r in results if r.problem]
     for r in unusable:
         print(f"Erreur : {r.tp.name} — {report.one_line(r.problem)} (TP noté 0).",

@@ -148,13 +148,15 @@ def _interrupted(outputs: list) -> bool:
 def grade_tp(course: Course, tp: TP, submission: Path, *, hidden: bool = True,
              seed: int | None = None, feedback: bool = True, student: str = "etudiant",
              worker: JudgeWorker | None = None,
-             progress: Callable[[CellResult], None] | None = None) -> TPResult:
+             progress: Callable[[CellResult], None] | None = None,
+             decided: Callable[[TPResult], None] | None = None) -> TPResult:
     """Grade `submission` (a student's notebook) against the TP's master and judge.
 
     hidden=False: the public cases only, decided with the public table (a quick self-check).
     Where the course has no judge for the TP (a student's repository), that is all there is.
     `worker` may be shared by several gradings of the same TP (a class); `progress` is told
-    each test cell's result as soon as the judge has decided."""
+    each test cell's result as soon as the judge has decided, `decided` the TP's result as soon
+    as it is recorded (before the feedback page is rendered)."""
     forbid_inspection()
     start = time.monotonic()
     seed = secrets.randbits(63) if seed is None else seed
@@ -202,6 +204,9 @@ def grade_tp(course: Course, tp: TP, submission: Path, *, hidden: bool = True,
         execution.run(nb, after_cell=judge, skip=is_graded)
         book.record_submission({c.grade_id: c.points for c in result.cells})
         result.graded_nb = nb
+        result.seconds = time.monotonic() - start
+        if decided:
+            decided(result)
         if feedback:
             docs = {name: info.doc for name, info in worker.checks.items()}
             try:

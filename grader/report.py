@@ -50,31 +50,35 @@ def grade_line(grade: float) -> str:
 
 
 def console(results: list[TPResult]) -> str:
-    lines = []
-    for r in results:
-        lines.append("")
-        lines.append(f"== {r.tp.title} ({r.tp.name})")
-        if r.problem:
-            lines.append(f"   Copie inutilisable : {one_line(r.problem)}")
-        width = max([len(c.grade_id) for c in r.cells] + [10])
-        lines.append(f"   {'Exercice':<{width}}  {'Points':>11}  Statut")
-        for c in r.cells:
-            pts = f"{c.points:g}/{c.max_points:g}"
-            msg = "" if c.status == Status.PASSED or r.problem else \
-                f" — {one_line(c.message, 110)}"
-            lines.append(f"   {c.grade_id:<{width}}  {pts:>11}  {c.status}{msg}")
-        lines.append(f"   Total {r.tp.name} : {r.score:g}/{r.max_score:g} points, "
-                     f"{r.grade:.2f}/{GRADE_SCALE:.0f}  ({r.seconds:.1f} s)")
-        if not r.hidden and not r.problem:
-            lines.append("   Tests publics seulement : la note officielle vérifie aussi vos "
-                         "fonctions sur des cas cachés.")
-        if r.faults:
-            lines.append(f"   {len(r.faults)} erreur(s) du correcteur : 0 point en attendant "
-                         "une vérification par l'équipe pédagogique.")
+    """Each TP's table, then the (weighted mean) grade line."""
+    lines = [tp_block(r) for r in results]
     lines.append("")
     if len(results) > 1:
         lines.append("Moyenne pondérée des TP corrigés (coefficients de course.toml)")
     lines.append(grade_line(mean_grade(results)))
+    return "\n".join(lines)
+
+
+def tp_block(r: TPResult) -> str:
+    """One TP's table: an exercise per line, its points and status (messages on one line)."""
+    lines = ["", f"== {r.tp.title} ({r.tp.name})"]
+    if r.problem:
+        lines.append(f"   Copie inutilisable : {one_line(r.problem)}")
+    width = max([len(c.grade_id) for c in r.cells] + [10])
+    lines.append(f"   {'Exercice':<{width}}  {'Points':>11}  Statut")
+    for c in r.cells:
+        pts = f"{c.points:g}/{c.max_points:g}"
+        msg = "" if c.status == Status.PASSED or r.problem else \
+            f" — {one_line(c.message, 110)}"
+        lines.append(f"   {c.grade_id:<{width}}  {pts:>11}  {c.status}{msg}")
+    lines.append(f"   Total {r.tp.name} : {r.score:g}/{r.max_score:g} points, "
+                 f"{r.grade:.2f}/{GRADE_SCALE:.0f}  ({r.seconds:.1f} s)")
+    if not r.hidden and not r.problem:
+        lines.append("   Tests publics seulement : la note officielle vérifie aussi vos "
+                     "fonctions sur des cas cachés.")
+    if r.faults:
+        lines.append(f"   {len(r.faults)} erreur(s) du correcteur : 0 point en attendant "
+                     "une vérification par l'équipe pédagogique.")
     return "\n".join(lines)
 
 
