@@ -296,8 +296,7 @@ MISTAKES = {
     ],
     "perte_debruitage": [
         _m("cible x0", "perte_debruitage", _perte("cible_x0"), "cible x0"),
-        _m("somme sur les dimensions", "perte_debruitage", _perte("somme_dims"), "somme",
-           "public"),
+        _m("somme sur les dimensions", "perte_debruitage", _perte("somme_dims"), "somme"),
         _m("variance de x_t fausse", "perte_debruitage", _perte("variance_fausse"), "x_t faux"),
         _m("t non transmis", "perte_debruitage", _perte("sans_t"), "recevoir t"),
         _m("x0 en entrée", "perte_debruitage", _perte("entree_x0"), "BRUITÉE"),
