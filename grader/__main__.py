@@ -181,6 +181,12 @@ def cmd_instructor(args) -> int:
             print(f"Attention : {w}")
         print(f"Notes du module ({len(rows)} étudiant·e·s) : " + ", ".join(str(f) for f in files))
         return EXIT_OK
+    if args.command == "similarite":
+        from .similarity import similarity_report, summary, threshold_for
+
+        html, table, pairs = similarity_report(course, course.tp(args.tp), work)
+        print(summary(html, table, pairs, threshold_for(course)))
+        return EXIT_OK  # a report: it never changes a grade
     out = class_report(course, course.tp(args.tp), work, args.db_url)
     print(f"Rapport de classe : {out}")
     return EXIT_OK
@@ -201,7 +207,7 @@ def cmd_release(args) -> int:
     return EXIT_OK
 
 
-INSTRUCTORS = ("collect", "autograde", "export", "final", "report", "release")
+INSTRUCTORS = ("collect", "autograde", "export", "final", "report", "release", "similarite")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -102,4 +102,6 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--out", type=Path, default=None,
                    help="fichier CSV (aucun : <work>/notes_module.csv)")
     instructor("report", "rapport de classe d'un TP (HTML)")
+    instructor("similarite", "copies qui se ressemblent, après collect (rapport HTML et CSV ; "
+               "ne change aucune note)", db=False)
     return p

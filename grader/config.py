@@ -66,6 +66,7 @@ class Course:
     tps: dict[str, TP]
     limits: Limits
     late_policy: LatePolicy
+    similarity_threshold: float = 0.75  # `grader similarite`: pairs at or above are listed
     # Where the masters are: `solutions` for instructors; a student repository carries public
     # masters instead (test cells without hidden tests, no solutions).
     masters: str = "solutions"
@@ -163,6 +164,11 @@ def load_course(path: Path = ROOT / "course.toml") -> Course:
     per_day = _get(late, "points_per_day", float, "[late_policy]", 0.0)
     if mode == "penalty" and per_day <= 0:
         raise CourseError("[late_policy] : « points_per_day » > 0 est requis en mode penalty")
+    threshold = _get(c, "similarity_threshold", float, "[course]", 0.75)
+    if not 0 < threshold <= 1:
+        raise CourseError("[course] : « similarity_threshold » doit être entre 0 et 1 (part du "
+                          f"code commune à deux copies), trouvé {threshold!r}")
     return Course(root=path.resolve().parent, name=_get(c, "name", str, "[course]"), tps=tps,
                   limits=limits, late_policy=LatePolicy(mode, per_day),
+                  similarity_threshold=threshold,
                   masters=_get(c, "masters", str, "[course]", "solutions"))

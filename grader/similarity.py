@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -73,17 +72,8 @@ class Pair:
 
 
 def threshold_for(course: Course, value=None) -> float:
-    """`value`, else `[course] similarity_threshold` (a share, 0 to 1), else the default."""
-    if value is None:
-        value = getattr(course, "similarity_threshold", None)
-    if value is None:
-        path = course.root / "course.toml"
-        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        value = data.get("course", {}).get("similarity_threshold", DEFAULT_THRESHOLD)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-        raise CourseError("[course] : « similarity_threshold » doit être un nombre entre 0 et 1 "
-                          f"(part du code commune à deux copies), trouvé {value!r}")
-    return float(value)
+    """`value`, else the course's `similarity_threshold` (validated when course.toml is read)."""
+    return float(course.similarity_threshold if value is None else value)
 
 
 def _grade_id(cell) -> str | None:

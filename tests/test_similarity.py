@@ -198,3 +198,18 @@ def test_in_a_random_class_the_whole_copies_come_first():
     docs = [answers(nb, s, Submission(s, s), sols, given) for s, nb in nbs.items()]
     pairs = compare(docs, _code(start), DEFAULT_THRESHOLD)
     assert {frozenset((p.a, p.b)) for p in pairs if p.flagged} == {frozenset(c) for c in whole}
+
+
+def test_the_command_line_prints_the_flagged_pairs(klass):
+    import subprocess
+    import sys
+
+    from grader.config import ROOT
+
+    proc = subprocess.run([sys.executable, "-m", "grader", "--course",
+                           str(klass["course"].root / "course.toml"), "similarite", "--tp",
+                           klass["tp"].name, "--work", str(klass["work"])],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "alice ↔ david" in proc.stdout or "david ↔ alice" in proc.stdout
+    assert "pas une preuve" in proc.stdout
