@@ -1,10 +1,24 @@
-"""Showing 8×8 digits (TP4, the project): one mosaic for arrays or tensors of images."""
+"""The 8×8 digits as images with pixels in [0, 1] (TP4, the project): loading them, showing
+them as one mosaic (arrays or tensors)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .digits import split
 from .torch_tools import vers_numpy
+
+
+def charger_chiffres():
+    """The 8x8 digits of scikit-learn (`load_digits`), pixels divided by 16 (in [0, 1]).
+
+    Returns (X_train, X_test, y_train, y_test): X of shapes (1347, 64) and (450, 64), float32;
+    y the labels 0-9. The split is the course's (`course.digits.split`: stratified, 25 % test,
+    random_state=0): the judges keep the test images as held-out data.
+    """
+    X_train, X_test, y_train, y_test = split()
+    return ((X_train / 16.0).astype(np.float32), (X_test / 16.0).astype(np.float32),
+            y_train, y_test)
 
 
 def afficher_chiffres(images, n_colonnes=10, titre=None, etiquettes=None, taille=0.7):

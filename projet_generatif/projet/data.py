@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course.digits import split
+from course.digit_images import charger_chiffres  # noqa: F401 (TP4's digits)
 from course.torch_tools import echelle, vers_numpy
 
 T_MAX = 5.0  # horizon of the forward process: e^-5 = 0.007, p_T is N(0, I) to 1e-4 in W2
@@ -82,14 +82,6 @@ def rouleau_suisse(n, rng=None) -> np.ndarray:
     rng = _rng(rng)
     t = 1.5 * np.pi * (1 + 2 * rng.uniform(size=n))
     return np.c_[t * np.cos(t), t * np.sin(t)] / 5.0 + 0.05 * rng.normal(size=(n, 2))
-
-
-def charger_chiffres():
-    """The 8x8 digits of TP4: (X_train (1347, 64), X_test (450, 64), y_train, y_test), pixels in
-    [0, 1], the course's split (the judge keeps the test images as held-out data)."""
-    X_train, X_test, y_train, y_test = split()
-    return ((X_train / 16.0).astype(np.float32), (X_test / 16.0).astype(np.float32),
-            y_train, y_test)
 
 
 def vers_diffusion(images):

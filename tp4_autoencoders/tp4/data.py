@@ -7,9 +7,7 @@ receives.
 
 from __future__ import annotations
 
-import numpy as np
-
-from course.digits import split
+from course.digit_images import charger_chiffres  # noqa: F401 (the notebook's digits)
 from course.torch_tools import echelle
 
 LATENT_VAE = 8  # the VAE's latent dimension
@@ -62,18 +60,6 @@ SEUILS = {
 def seuils() -> dict:
     """The thresholds the judge applies at the current scale (to display in the notebook)."""
     return dict(SEUILS[echelle()])
-
-
-def charger_chiffres():
-    """The 8x8 digits of scikit-learn (`load_digits`), pixels divided by 16 (in [0, 1]).
-
-    Returns (X_train, X_test, y_train, y_test): X of shapes (1347, 64) and (450, 64), float32;
-    y the labels 0-9. The split is the course's (stratified, 25 % test, random_state=0): the
-    judge keeps the test images as held-out data.
-    """
-    X_train, X_test, y_train, y_test = split()
-    return ((X_train / 16.0).astype(np.float32), (X_test / 16.0).astype(np.float32),
-            y_train, y_test)
 
 
 # -- the imposed architectures: state_dict name -> shape -------------------------------------

@@ -18,7 +18,8 @@ import numpy as np
 
 from course.answers import tableau
 from course.sample_quality import evaluer_echantillons
-from course.torch_tools import (couches, est_module, graine, poids, tenseur, vers_numpy)
+from course.torch_tools import (couches, device_du_modele, est_module, graine, poids, tenseur,
+                                vers_numpy)
 from grader.protocol import Exercise, quiet
 
 from .data import (COUCHES_GENERATEUR, LATENT_VAE, charger_chiffres, conseils_latent,
@@ -189,8 +190,7 @@ def _eval_generatif(sortie):
                 modele()
             return {"type": type(modele).__name__}
         out = {**poids(modele), "couches": couches(modele)}
-        params = list(modele.parameters())
-        device = params[0].device if params else "cpu"
+        device = device_du_modele(modele)
         etait = modele.training
         modele.eval()
         try:
