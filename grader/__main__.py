@@ -87,8 +87,9 @@ def cmd_grade(args, hidden: bool = True) -> int:
         written = report.write_all(results, out)
         print("Rapports : " + ", ".join(str(p) for p in written))
     if len(results) > 1:
-        print("\nMoyenne pondérée des TP corrigés (coefficients de course.toml)")
-        print(report.grade_line(report.mean_grade(results)))
+        counted = report.counted(results, datetime.now(timezone.utc))
+        print("\nMoyenne pondérée (coefficients de course.toml) des TP commencés ou échus")
+        print(report.mean_line(results, counted))
     unusable = [r for r in results if r.problem]
     for r in unusable:
         print(f"Erreur : {r.tp.name} — {report.one_line(r.problem)} (TP noté 0).",
@@ -118,11 +119,9 @@ def cmd_summary(args) -> int:
         print("Aucun TP corrigé.")
         return EXIT_OK
     counted = report.counted(results, datetime.now(timezone.utc))
-    print(report.console(counted))
-    left_out = [r.tp for r in results if r not in counted]
-    if left_out:
-        print("TP pas encore commencés ni échus, hors de la moyenne : " + ", ".join(
-            f"{tp.name} (échéance {tp.deadline:%d/%m/%Y})" for tp in left_out))
+    print("\n".join(report.tp_block(r) for r in results))
+    print("\nMoyenne pondérée (coefficients de course.toml) des TP commencés ou échus")
+    print(report.mean_line(results, counted))
     return EXIT_OK
 
 

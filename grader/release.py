@@ -94,15 +94,6 @@ def _ignore_in_tp_folder(directory: str, names: list[str]) -> list[str]:
             or n.endswith(".pyc")]
 
 
-MATRIX_LINE = re.compile(r"(?m)^(\s*- TP: )\[.*\]$")
-
-
-def pipeline_text(course: Course) -> str:
-    """The student pipeline with one grading job per TP of the course."""
-    text = (course.root / ".gitlab-ci.yml").read_text(encoding="utf-8")
-    return MATRIX_LINE.sub(lambda m: m.group(1) + "[" + ", ".join(course.tps) + "]", text, 1)
-
-
 def student_course_toml(course: Course) -> str:
     text = (course.root / "course.toml").read_text(encoding="utf-8")
     return re.sub(r"(?m)^\[course\]\n", f'[course]\nmasters = "{PUBLIC_MASTERS}"\n', text, count=1)
@@ -115,7 +106,7 @@ def build_template(course: Course, target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for name in SHARED_FILES:
         shutil.copy2(ROOT / name, target / name)
-    (target / ".gitlab-ci.yml").write_text(pipeline_text(course), encoding="utf-8")
+    shutil.copy2(course.root / ".gitlab-ci.yml", target / ".gitlab-ci.yml")
     (target / "course.toml").write_text(student_course_toml(course), encoding="utf-8")
     (target / "README.md").write_text(
         (TEMPLATES / "README_etudiant.md").read_text(encoding="utf-8"), encoding="utf-8")

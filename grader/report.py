@@ -39,6 +39,15 @@ def counted(results: list[TPResult], now) -> list[TPResult]:
     return chosen or results
 
 
+def mean_line(results: list[TPResult], counted: list[TPResult]) -> str:
+    """The TPs left out of the mean (if any), then the grade line (always the last line)."""
+    left_out = [r.tp for r in results if r not in counted]
+    note = ("TP hors de la moyenne (ni commencés ni échus) : " + ", ".join(
+        f"{tp.name} (échéance {tp.deadline:%d/%m/%Y})" for tp in left_out) + "\n"
+            if left_out else "")
+    return note + grade_line(mean_grade(counted))
+
+
 def mean_grade(results: list[TPResult]) -> float:
     total = sum(r.tp.weight for r in results)
     return sum(r.tp.weight * r.grade for r in results) / total if total else 0.0
