@@ -11,7 +11,7 @@ IMPORTS := import torch, tensorflow, keras, nbgrader, nbclient, ot, sklearn
 # Two cores: one BLAS/torch thread per process is faster than oversubscription.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: setup tools sandbox grade summary check release test bench clean
+.PHONY: setup tools sandbox lab grade summary check release test bench clean
 
 setup: $(STAMP)
 
@@ -22,6 +22,10 @@ $(STAMP):
 	$(BIN)/python -c "$(IMPORTS)" 2>/dev/null || $(BIN)/python -c "$(IMPORTS)"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
+
+# JupyterLab; in a students' repository with its own settings (.jupyter: no nbgrader tools).
+lab: setup
+	$(if $(wildcard .jupyter),JUPYTER_CONFIG_DIR=$(CURDIR)/.jupyter) $(BIN)/jupyter lab
 
 # make grade [TP=tp1_gradient] [FROM=solutions] [OUT=grades] [CACHE=.grader-cache]
 grade: setup

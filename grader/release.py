@@ -111,6 +111,8 @@ def build_template(course: Course, target: Path) -> None:
     (target / "README.md").write_text(
         (TEMPLATES / "README_etudiant.md").read_text(encoding="utf-8"), encoding="utf-8")
     (target / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    # JupyterLab for students (`make lab`): nbgrader's instructor tools and Validate button off
+    shutil.copytree(TEMPLATES / "jupyter_etudiant", target / ".jupyter")
     shutil.copytree(ROOT / "grader", target / "grader",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     if course.library.is_dir():

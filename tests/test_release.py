@@ -55,6 +55,7 @@ def test_template_has_what_students_need(template):
                  "course.toml", "grader/__main__.py", "grader/protocol.py", "course/digits.py"):
         assert (template / name).is_file(), name
     assert 'masters = ".grader/masters"' in (template / "course.toml").read_text()
+    assert (template / ".jupyter" / "labconfig" / "page_config.json").is_file()  # `make lab`
     for tp in PUBLISHED:
         assert (template / tp.name / tp.notebook_name).is_file()
         assert (template / tp.name / tp.package / "__init__.py").is_file()
