@@ -85,8 +85,31 @@ def main() -> None:
             name = f"{tp.name} ({backend})" if backend else tp.name
             print(f"{name:<28} {p:>15.1f}s {g:>10.1f}s {g / p:>6.2f} {line:>13.1f}s "
                   f"{line / p:>6.2f}", flush=True)
+    sandbox_start(course, tps[0])
     if args.submissions:
         official(course, tps[0], env, args.submissions)
+
+
+def sandbox_start(course, tp, runs: int = 5) -> None:
+    """The sandbox's own start-up: a kernel's interpreter started in bubblewrap (with the TP's
+    allow-list of mounts) against the same interpreter started plainly."""
+    from grader.sandbox import Sandbox, isolation_problem
+
+    if isolation_problem():
+        print(f"bac à sable indisponible ici : {isolation_problem()}")
+        return
+    with tempfile.TemporaryDirectory(prefix="grader-bench-") as box:
+        sandbox = Sandbox(Path(box), course.limits, numpy_only=tp.numpy_only)
+        sandbox.prepare(course.kernel_package(tp), course.library)
+        boxed = sandbox.kernel_cmd("unused")[:-4] + ["-c", "import numpy"]
+        plain = [sys.executable, "-c", "import numpy"]
+
+        def best(cmd):
+            return min(timed(cmd, sandbox.env())[0] for _ in range(runs))
+
+        b, p = best(boxed), best(plain)
+        print(f"démarrage d'un interpréteur (import numpy) : {p * 1000:.0f} ms seul, "
+              f"{b * 1000:.0f} ms dans le bac à sable ({tp.name}) : +{(b - p) * 1000:.0f} ms")
 
 
 def official(course, tp, env, count: int) -> None:
