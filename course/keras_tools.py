@@ -4,7 +4,9 @@ a trained model turned into plain data for the judge.
 A model never travels as an object: `export_model` sends its architecture (`model.to_json()`,
 with its compile config), the number of optimizer updates and its weights; the judge
 (`judges/common/keras_models.py`, never in a student's kernel) checks that architecture against
-an allow-list and bounds, rebuilds it and measures it on data it keeps.
+an allow-list and bounds, rebuilds it and measures it itself. The notebook's own check() reads
+properties of the export (layers, compile config, the kernel's outputs on the public data the
+case carries): no oracle, nothing a student could not compute.
 
 Keras is imported inside the functions: importing this module stays cheap. Messages a student
 can read are in French.
@@ -169,12 +171,12 @@ def with_predictions(answer: dict, model, case: dict) -> dict:
     """The kernel's own outputs of `model` on the public inputs of `case` (X, X_app), for the
     notebook's check() only: the judge never reads them, it measures the rebuilt model itself.
     A model that does not take these inputs gets none (its JSON says why)."""
-    for key, name in (("X", "P"), ("X_app", "P_app")):
+    for key, out in (("X", "P"), ("X_app", "P_app")):
         if key in case:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    answer[name] = np.asarray(model.predict(
+                    answer[out] = np.asarray(model.predict(
                         np.asarray(case[key], dtype="float32"), verbose=0, batch_size=256),
                         dtype=float)
             except Exception:
@@ -201,7 +203,8 @@ def read_export(answer: dict, input_shape: tuple, what: str) -> tuple[list, dict
         layers = [(l["class_name"], l.get("config") or {}) for l in config["config"]["layers"]]
     except Exception:
         raise AssertionError(f"{what} : architecture du modèle illisible") from None
-    entry = [c.get("batch_shape") for k, c in layers if k == "InputLayer"]
+    entry = [c.get("batch_shape") if isinstance(c, dict) else None
+             for k, c in layers if k == "InputLayer"]
     if entry != [[None, *input_shape]]:
         raise AssertionError(f"{what} : entrée de forme {tuple((entry or [[None]])[0][1:])} au "
                              f"lieu de {tuple(input_shape)} attendue (keras.Input(shape="
