@@ -19,6 +19,7 @@ their public answers with those diagnostics in the public table, so that the not
 
 from __future__ import annotations
 
+import importlib
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from .protocol import (PUBLIC_SEED, Answer, Case, Exercise, Exercises, close, de
 from .public_table import PublicEntry, self_verdict
 from .results import GRADER_FAULT_MESSAGE, Status
 
-__all__ = ["Check", "Checks", "Mistake", "Decision", "JudgeFault", "as_array", "as_float",
+__all__ = ["Check", "Checks", "Mistake", "Decision", "mistakes_from", "JudgeFault", "as_array", "as_float",
            "as_number", "close", "fmt", "quiet", "relative_error", "run_verdict", "judge",
            "judge_public", "public_entry", "same_answers", "encode_answer", "decode_answer"]
 
@@ -73,13 +74,26 @@ class Checks(dict):
 
     `judge_imports`: heavy modules the verdicts use (torch, keras, scikit-learn...), imported
     by the judge process while the student's notebook runs, before the first verdict.
+    `mistakes`: the known mistakes by check, or a function giving them, called on first use
+    (mistakes that build networks import heavy modules: grading itself never needs them).
     """
 
-    def __init__(self, exercises: Exercises, judge_imports: tuple[str, ...] = ()):
+    def __init__(self, exercises: Exercises, judge_imports: tuple[str, ...] = (),
+                 mistakes: dict | Callable[[], dict] | None = None):
         super().__init__()
         self.exercises = exercises
         self.judge_imports = judge_imports
-        self.mistakes: dict[str, list[Mistake]] = {}
+        self._mistakes = mistakes or {}
+
+    @property
+    def mistakes(self) -> dict[str, list[Mistake]]:
+        if callable(self._mistakes):
+            self._mistakes = self._mistakes()
+        return self._mistakes
+
+    @mistakes.setter
+    def mistakes(self, value: dict[str, list[Mistake]]) -> None:
+        self._mistakes = value
 
     def add(self, check: Check) -> Check:
         if check.name in self:
@@ -116,6 +130,19 @@ class Checks(dict):
         if fault:
             raise JudgeFault(fault)
         return status, message
+
+
+def mistakes_from(package: str, *modules: str) -> Callable[[], dict[str, list[Mistake]]]:
+    """A loader merging the MISTAKES dictionaries of `package`'s `modules` (on first use)."""
+
+    def load() -> dict[str, list[Mistake]]:
+        merged: dict[str, list[Mistake]] = {}
+        for name in modules:
+            for check, mistakes in importlib.import_module(f"{package}.{name}").MISTAKES.items():
+                merged.setdefault(check, []).extend(mistakes)
+        return merged
+
+    return load
 
 
 # -- helpers for verdicts: coerce plain data, fail with French messages -----------------------

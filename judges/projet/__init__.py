@@ -10,7 +10,7 @@ held-out data (thresholds per scale: `projet.data.SEUILS`).
 
 import os
 
-from judges.common.lazy_mistakes import LazyMistakesChecks, from_modules
+from grader.judging import Checks, mistakes_from
 from projet import EXERCISES
 
 from . import diffusion, sampling, transport
@@ -18,8 +18,8 @@ from . import diffusion, sampling, transport
 # POT without its TensorFlow/PyTorch probes (3-6 s at import), before the worker imports it.
 os.environ.setdefault("POT_BACKEND_DISABLE_TENSORFLOW", "1")
 os.environ.setdefault("POT_BACKEND_DISABLE_PYTORCH", "1")
-CHECKS = LazyMistakesChecks(
-    EXERCISES, from_modules(__name__, "mistakes"),
+CHECKS = Checks(
+    EXERCISES, mistakes=mistakes_from(__name__, "mistakes"),
     judge_imports=("torch", "scipy.stats", "scipy.optimize", "scipy.spatial", "scipy.integrate",
                    "sklearn.datasets", "sklearn.model_selection", "ot"))
 for _part in (transport, diffusion, sampling):

@@ -9,13 +9,13 @@ kernel sends their weights and the judge rebuilds and measures them itself, on h
 with its own noise (thresholds per scale: `tp4.data.SEUILS`).
 """
 
-from judges.common.lazy_mistakes import LazyMistakesChecks, from_modules
+from grader.judging import Checks, mistakes_from
 from tp4 import EXERCISES
 
 from . import autoencoders, gan, vae
 
-CHECKS = LazyMistakesChecks(
-    EXERCISES, from_modules(__name__, "mistakes", "bad_models"),
+CHECKS = Checks(
+    EXERCISES, mistakes=mistakes_from(__name__, "mistakes", "bad_models"),
     judge_imports=("torch", "torch.distributions", "sklearn.decomposition", "sklearn.metrics"))
 for _part in (autoencoders, vae, gan):
     for _check in _part.CHECKS:
