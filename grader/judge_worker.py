@@ -19,8 +19,10 @@ notebook's `check()` does.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
+import os
 import resource
 import secrets
 import sys
@@ -85,7 +87,8 @@ class _FullJudge:
         from .masters import Master
 
         master = Master(Path(master_path))
-        return {name: public_entry(self.checks, name, master.ns) for name in self.checks}
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):  # master's prints
+            return {name: public_entry(self.checks, name, master.ns) for name in self.checks}
 
 
 class _PublicJudge:
