@@ -8,7 +8,6 @@ Instructors: `release` (starters and public tables; `--to` the students' templat
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from datetime import datetime, timezone

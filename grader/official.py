@@ -23,7 +23,7 @@ import nbformat
 from .class_grading import grade_class
 from .collect import Submission, load_manifest
 from .config import TP, Course, CourseError
-from .exports import default_db_url, tp_grades  # noqa: F401 (re-exported for the CLI)
+from .exports import default_db_url
 from .gradebook import GradebookSession
 from .notebooks import grade_cells
 from .results import TPResult

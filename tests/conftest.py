@@ -6,7 +6,6 @@ import json
 import shutil
 import sys
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 import nbformat

@@ -8,15 +8,16 @@ import signal
 import threading
 import time
 from dataclasses import asdict
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from conftest import make_toy_course, master
+from processes import cmdline, descendants
 from grader.collect import Submission, manifest_path, read_roster
 from grader.config import CourseError, load_course
-from grader.official import autograde, tp_grades
+from grader.exports import tp_grades
+from grader.official import autograde
 from grader.results import Status
 
 
@@ -107,8 +108,8 @@ def test_a_grading_process_killed_midway_costs_that_student_only(tmp_path):
     def kill_the_first_grading_process():
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not killed:
-            for pid in _children(os.getpid()):
-                if "grader.class_grading" in _cmdline(pid) and _kernel_below(pid):
+            for pid in descendants(os.getpid()):
+                if "grader.class_grading" in cmdline(pid) and any("ipykernel_launcher" in cmdline(p) for p in descendants(pid)):
                     os.kill(pid, signal.SIGKILL)
                     killed.append(pid)
                     return
@@ -141,28 +142,3 @@ def test_roster_ids_are_validated(tmp_path, bad_id):
     roster.write_text(f"id,name,git_url\nalice,Alice,/x\n{bad_id},Eve,/y\n", encoding="utf-8")
     with pytest.raises(CourseError, match="identifiant|colonnes"):
         read_roster(roster)
-
-
-def _children(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        for task in Path(f"/proc/{p}/task").glob("*"):
-            try:
-                kids = [int(k) for k in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            found += kids
-            todo += kids
-    return found
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
-    except OSError:
-        return ""
-
-
-def _kernel_below(pid: int) -> bool:
-    return any("ipykernel_launcher" in _cmdline(p) for p in _children(pid))

@@ -7,12 +7,12 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from conftest import master, starter
+from processes import alive, cmdline, descendants
 from grader.config import ROOT
 
 GRADE_LINE = re.compile(r"^Note : (\d+\.\d+)/20 \((\d+\.\d+) %\)$", re.M)
@@ -133,34 +133,6 @@ def test_help_is_french_with_defaults(course):
     assert "correction officielle" in out and "(défaut : 1)" in out and "default" not in out
 
 
-def _descendants(pid: int) -> set[int]:
-    found, todo = set(), [pid]
-    while todo:
-        p = todo.pop()
-        for task in Path(f"/proc/{p}/task").glob("*"):
-            try:
-                kids = (task / "children").read_text().split()
-            except OSError:
-                continue
-            found.update(map(int, kids))
-            todo.extend(map(int, kids))
-    return found
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
-    except OSError:
-        return ""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
-    except OSError:
-        return False
-
-
 def test_killed_grader_leaves_no_kernel_behind(course):
     """A cancelled CI job SIGKILLs the grader: its kernel (stuck in a loop here) must go too."""
     nb = starter()
@@ -171,15 +143,15 @@ def test_killed_grader_leaves_no_kernel_behind(course):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # until the kernel runs (it is a python under the grader)
-        kernel = [p for p in _descendants(proc.pid) if "ipykernel_launcher" in _cmdline(p)]
+        kernel = [p for p in descendants(proc.pid) if "ipykernel_launcher" in cmdline(p)]
         if kernel:
             break
         time.sleep(0.2)
     assert kernel, "the kernel never started"
-    family = _descendants(proc.pid)
+    family = descendants(proc.pid)
     proc.kill()
     proc.wait()
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(map(_alive, family)):
+    while time.monotonic() < deadline and any(map(alive, family)):
         time.sleep(0.2)
-    assert not [p for p in family if _alive(p)]
+    assert not [p for p in family if alive(p)]

@@ -1,6 +1,5 @@
 """The notebook's own check(), as a student runs it in Jupyter: a real kernel, no grader."""
 
-import nbformat
 from nbclient import NotebookClient
 
 from conftest import TOY, TOY_COURSE, master, with_answer

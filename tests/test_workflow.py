@@ -143,7 +143,7 @@ def test_collect_autograde_export_final_sqlite(classroom):
     assert sorted(p.stem for p in feedback.glob("*.html")) == ["alice", "bob", "chloe"]
     assert "HIDDEN" not in (feedback / "bob.html").read_text()
 
-    report = grader(c, "report", "--tp", "toy", "--work", str(work))
+    grader(c, "report", "--tp", "toy", "--work", str(work))
     html = (work / "reports" / "toy.html").read_text()
     assert html.count("data:image/png;base64") == 2 and "moyenne 8.80/20" in html
 

@@ -3,7 +3,6 @@ set-up under both backends, quiet Keras calls in the master, the data splits the
 
 from __future__ import annotations
 
-import ast
 import os
 import subprocess
 import sys
@@ -12,22 +11,13 @@ import numpy as np
 import pytest
 
 from grader.config import ROOT
-from grader.masters import Master, without_magics
+from grader.masters import Master
+from keras_helpers import quiet_keras_calls
 
 MASTER = Master(ROOT / "solutions" / "tp2_mlp.ipynb")
 PYTHONPATH = f"{ROOT}:{ROOT / 'tp2_mlp'}:{ROOT / 'tp3_cnn'}"
 
 
-def quiet_keras_calls(source: str, where: str) -> None:
-    """model.fit / predict / evaluate on a model variable: verbose=0 (no progress bar on
-    stderr while grading)."""
-    for node in ast.walk(ast.parse(without_magics(source))):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("fit", "predict", "evaluate")
-                and isinstance(node.func.value, ast.Name)):
-            verbose = [k for k in node.keywords if k.arg == "verbose"]
-            assert verbose and isinstance(verbose[0].value, ast.Constant) \
-                and verbose[0].value.value == 0, (where, ast.unparse(node)[:80])
 
 
 def test_master_imports_the_kernel_package_and_calls_keras_quietly():

@@ -9,6 +9,7 @@ import pytest
 
 from course.keras_tools import preparer_keras
 from grader.results import Status
+from keras_helpers import FakeModel
 from judges.tp2 import CHECKS
 from judges.tp2.builder import builder
 from judges.tp2.mistakes import fitted_on_test, trained
@@ -43,22 +44,6 @@ def test_equivalent_builders_accepted(kind):
 def test_a_function_returning_the_model_is_accepted():
     model = trained()["modele_cancer"]
     assert judge("modele_cancer", {"modele_cancer": lambda: model}) == (Status.PASSED, "")
-
-
-class FakeModel:
-    """Not a Keras model, but answers to_json with a perfect-looking architecture."""
-
-    def __init__(self, real):
-        self.real = real
-
-    def to_json(self):
-        return self.real.to_json()
-
-    def get_weights(self):
-        return [np.full_like(w, np.nan) for w in self.real.get_weights()]
-
-    def predict(self, X, **kwargs):
-        return self.real.predict(X, **kwargs)
 
 
 @pytest.mark.parametrize("name", MODEL_CHECKS)

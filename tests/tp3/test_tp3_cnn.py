@@ -10,6 +10,7 @@ import pytest
 from course.keras_tools import export_model, preparer_keras
 from grader.protocol import CheckFailed
 from grader.results import Status
+from keras_helpers import FakeModel
 from judges.common.keras_models import predict, rebuild
 from judges.tp3 import CHECKS
 from judges.tp3.cnn import digits, fitted_on_test, trained
@@ -50,19 +51,6 @@ def test_judge_and_notebook_refuse_it(on_test):
         assert status == Status.FAILED and "ensemble d'apprentissage" in message, message
     with pytest.raises(CheckFailed, match="entraîné sur les données de test"):
         exec("check('cnn_chiffres')", {"check": EXERCISES.check, "cnn_chiffres": on_test})
-
-
-class FakeModel:
-    """Not a Keras model, but answers to_json with a perfect-looking architecture."""
-
-    def __init__(self, real):
-        self.real = real
-
-    def to_json(self):
-        return self.real.to_json()
-
-    def get_weights(self):
-        return [np.full_like(w, np.nan) for w in self.real.get_weights()]
 
 
 def test_lying_models_get_nothing(keras):

@@ -3,13 +3,13 @@ exercises, the course's printed figures agree with the frameworks."""
 
 from __future__ import annotations
 
-import ast
 
 import nbformat
 import numpy as np
 
 from grader.config import ROOT
-from grader.masters import Master, without_magics
+from grader.masters import Master
+from keras_helpers import quiet_keras_calls
 from grader.notebooks import numpy_only_violations
 from judges.tp3 import CHECKS
 from judges.tp3.architecture import SLIDE
@@ -20,16 +20,6 @@ from tp3.exercises import PARAMETRES_MLP_TP2, layer_tuples
 MASTER = Master(ROOT / "solutions" / "tp3_cnn.ipynb")
 
 
-def quiet_keras_calls(source: str, where: str) -> None:
-    """model.fit / predict / evaluate on a model variable: verbose=0 (no progress bar on
-    stderr while grading)."""
-    for node in ast.walk(ast.parse(without_magics(source))):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("fit", "predict", "evaluate")
-                and isinstance(node.func.value, ast.Name)):
-            verbose = [k for k in node.keywords if k.arg == "verbose"]
-            assert verbose and isinstance(verbose[0].value, ast.Constant) \
-                and verbose[0].value.value == 0, (where, ast.unparse(node)[:80])
 
 
 def test_master_imports_the_kernel_package_and_calls_keras_quietly():
