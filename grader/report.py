@@ -28,8 +28,11 @@ def xml_text(text: str) -> str:
 
 
 def started(r: TPResult) -> bool:
-    """Some exercise of the TP was attempted (anything but a stub or an absent notebook)."""
-    return not r.problem and any(c.status not in NOT_ATTEMPTED for c in r.cells)
+    """Some exercise of the TP was attempted, or its notebook is there but unusable (a broken
+    notebook counts: hiding it would hide the problem); a stub or no notebook is not."""
+    if r.problem:
+        return Path(r.notebook).is_file()
+    return any(c.status not in NOT_ATTEMPTED for c in r.cells)
 
 
 def counted(results: list[TPResult], now) -> list[TPResult]:

@@ -217,7 +217,7 @@ STATIC_ESCAPES = {  # ways to reach a framework in a from-scratch answer; each m
     "sys_modules": "import sys\ndef carre(x):\n    sys.modules['numpy']\n    return x ** 2",
     "magic": "%run -i aide.py\ndef carre(x):\n    return x ** 2",
     "alias_in_another_cell": None,  # below: `t = tf` elsewhere, used here
-    "import_alias": "import tensorflow as np2\ndef carre(x):\n    return np2.square(x)",
+    "import_alias": "def carre(x):\n    import tensorflow as np2\n    return np2.square(x)",
 }
 
 
@@ -226,8 +226,9 @@ def test_numpy_only_rule_catches_indirect_frameworks(grade, escape):
     nb = master()
     src = STATIC_ESCAPES[escape]
     if src is None:
-        nb.cells.insert(1, nbformat.v4.new_code_cell("import tensorflow\noutil = tensorflow"))
-        src = "def carre(x):\n    return outil.square(x).numpy()"
+        nb.cells.insert(1, nbformat.v4.new_code_cell(  # never called: the rule is static
+            "def _charger():\n    import tensorflow\n    return tensorflow\noutil = _charger"))
+        src = "def carre(x):\n    return outil().square(x).numpy()"
     r = grade(with_answer(nb, "carre_sol", src))
     assert points(r) == {"carre": 0.0, "moyenne": 3.0}, dump(r)
     assert "NumPy uniquement" in r.cells[0].message
@@ -237,7 +238,9 @@ def test_numpy_only_rule_ignores_a_local_name_shared_with_a_framework_cell(grade
     """A local variable named like a notebook variable defined with a framework is not that
     variable (no false positive)."""
     nb = master()
-    nb.cells.insert(1, nbformat.v4.new_code_cell("import keras\nmodele = keras.Sequential()"))
+    nb.cells.insert(1, nbformat.v4.new_code_cell(  # never called: the rule is static
+        "def _construire():\n    import keras\n    return keras.Sequential()\n"
+        "modele = _construire"))
     r = grade(with_answer(nb, "carre_sol", "def carre(x):\n    modele = np.asarray(x)\n"
                                            "    return modele ** 2"))
     assert points(r) == FULL, dump(r)
