@@ -212,6 +212,16 @@ def read_export(answer: dict, input_shape: tuple, what: str) -> tuple[list, dict
     return [(k, c) for k, c in layers if k != "InputLayer"], config.get("compile_config") or {}
 
 
+def block_activation(block) -> str:
+    """A block's activation (a block: a ("dense", units, activation) token, then the tokens of
+    the layers after it): its Dense's, or its activation layer's after a linear Dense."""
+    acts = [t[1] for t in block[1:] if t[0] == "act"]
+    dense = block[0][2]
+    if dense != "linear" and acts:
+        return "+".join([dense] + acts)
+    return acts[0] if len(acts) == 1 else (dense if not acts else "+".join(acts))
+
+
 def output_activation(layers: list) -> str:
     for kind, cfg in reversed(layers):
         if kind in ("Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout", "Identity"):

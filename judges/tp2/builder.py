@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course.keras_tools import block_activation
 from grader.judging import Check, Mistake
 from judges.common.keras_models import canonical_name, model_layers, rebuild
 
@@ -48,14 +49,6 @@ def _tokens(model) -> list:
     return tokens
 
 
-def _activation(block) -> str:
-    acts = [t[1] for t in block[1:] if t[0] == "act"]
-    dense = block[0][2]
-    if dense != "linear" and acts:
-        return "+".join([dense] + acts)
-    return acts[0] if len(acts) == 1 else (dense if not acts else "+".join(acts))
-
-
 def _verdict(case, answer):
     n_in, layers = int(case["n_entrees"]), [int(c) for c in case["couches"]]
     n_out, act_out = int(case["n_sorties"]), str(case["activation_sortie"])
@@ -80,9 +73,9 @@ def _verdict(case, answer):
                              f"{layers + [n_out]} (couches cachées puis sortie)")
     for i, block in enumerate(blocks[:-1]):
         which = f"couche cachée n° {i + 1}"
-        if _activation(block) != "relu":
-            raise AssertionError(f"{call} : {which} d'activation « {_activation(block)} » au lieu "
-                                 "de 'relu'")
+        if block_activation(block) != "relu":
+            raise AssertionError(f"{call} : {which} d'activation « {block_activation(block)} » "
+                                 "au lieu de 'relu'")
         n_bn = sum(1 for t in block if t[0] == "bn")
         rates = [t[1] for t in block if t[0] == "dropout"]
         if bn and n_bn != 1:
@@ -106,9 +99,9 @@ def _verdict(case, answer):
     if any(t[0] in ("bn", "dropout") for t in output):
         raise AssertionError(f"{call} : ni Dropout ni BatchNormalization après la couche de "
                              "sortie")
-    if _activation(output) != act_out:
-        raise AssertionError(f"{call} : activation de sortie « {_activation(output)} » au lieu "
-                             f"de '{act_out}'")
+    if block_activation(output) != act_out:
+        raise AssertionError(f"{call} : activation de sortie « {block_activation(output)} » "
+                             f"au lieu de '{act_out}'")
 
 
 CHECKS = [Check(

@@ -12,8 +12,9 @@ import math
 
 import numpy as np
 
-from course.keras_tools import (as_model, check_digits_classifier, check_loss, export_model,
-                                name, output_activation, outputs, read_export, with_predictions)
+from course.keras_tools import (as_model, block_activation, check_digits_classifier, check_loss,
+                                export_model, name, output_activation, outputs, read_export,
+                                with_predictions)
 from grader.protocol import Exercise, Exercises, InvalidAnswer, quiet
 
 EXERCISES = Exercises(__file__)
@@ -118,15 +119,6 @@ def _build(case, construire_mlp):
 _ACTIVATION_LAYERS = {"Activation": None, "ReLU": "relu", "Softmax": "softmax"}
 
 
-def _activation(block) -> str:
-    """A block's activation: its Dense's, or its activation layer's after a linear Dense."""
-    acts = [t[1] for t in block[1:] if t[0] == "act"]
-    dense = block[0][2]
-    if dense != "linear" and acts:
-        return "+".join([dense] + acts)
-    return acts[0] if len(acts) == 1 else (dense if not acts else "+".join(acts))
-
-
 def _self_build(case, answer):
     """One block per Dense layer: hidden blocks Dense → ReLU (in the Dense or as a layer) →
     BatchNormalization if asked → Dropout(rate), last, if asked; the output block alone."""
@@ -152,7 +144,7 @@ def _self_build(case, answer):
                              f"au lieu de {couches + [n_out]}")
     for block in blocks[:-1]:
         rates = [t[1] for t in block if t[0] == "dropout"]
-        if _activation(block) != "relu" or sum(t[0] == "bn" for t in block) != int(bn):
+        if block_activation(block) != "relu" or sum(t[0] == "bn" for t in block) != int(bn):
             raise AssertionError(f"{what} : couche cachée {block} : Dense + ReLU, puis une "
                                  "BatchNormalization si batchnorm=True")
         if dropout > 0 and not (len(rates) == 1 and isinstance(rates[0], float)
@@ -161,7 +153,8 @@ def _self_build(case, answer):
                                  "fin de chaque couche cachée")
         if dropout == 0 and any(rates):
             raise AssertionError(f"{what} : Dropout alors que dropout=0")
-    if any(t[0] in ("bn", "dropout") for t in blocks[-1]) or _activation(blocks[-1]) != act_out:
+    if any(t[0] in ("bn", "dropout") for t in blocks[-1]) \
+            or block_activation(blocks[-1]) != act_out:
         raise AssertionError(f"{what} : sortie {blocks[-1]} au lieu de Dense({n_out}, "
                              f"activation='{act_out}') seule")
 
