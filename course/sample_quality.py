@@ -51,25 +51,38 @@ def entrainer_mlp_chiffres(largeur: int, graine: int, n_epochs: int, taille_batc
     return tuple(p.detach().double().numpy() for p in net.parameters())
 
 
+class ClassifieurMlp:
+    """The forward pass of a trained 64-h-10 MLP (ReLU, then softmax) from its parameters
+    (W1, b1, W2, b2): this tool's classifier, and the judge's with its own parameters."""
+
+    def __init__(self, parametres: tuple[np.ndarray, ...]):
+        self.W1, self.b1, self.W2, self.b2 = parametres
+
+    def caracteristiques(self, X) -> np.ndarray:
+        """The hidden layer (n, h) on images (n, 64)."""
+        return np.maximum(np.asarray(X, dtype=float) @ self.W1.T + self.b1, 0.0)
+
+    def probabilites(self, X) -> np.ndarray:
+        """Class probabilities (n, 10) of images (n, 64)."""
+        logits = self.caracteristiques(X) @ self.W2.T + self.b2
+        logits -= logits.max(axis=1, keepdims=True)
+        P = np.exp(logits)
+        return P / P.sum(axis=1, keepdims=True)
+
+
 @functools.lru_cache(maxsize=1)
-def _classifieur() -> tuple[np.ndarray, ...]:
+def _classifieur() -> ClassifieurMlp:
     """This tool's classifier, trained once per kernel (about 1 s): 0.97 on the test digits."""
-    return entrainer_mlp_chiffres(largeur=64, graine=1, n_epochs=25)
+    return ClassifieurMlp(entrainer_mlp_chiffres(largeur=64, graine=1, n_epochs=25))
 
 
 def _caracteristiques(X) -> np.ndarray:
-    W1, b1, _, _ = _classifieur()
-    return np.maximum(np.asarray(X, dtype=float) @ W1.T + b1, 0.0)
+    return _classifieur().caracteristiques(X)
 
 
 def probabilites_classes(images) -> np.ndarray:
     """Class probabilities (n, 10) that this tool's classifier gives images (n, 64) in [0, 1]."""
-    X = np.clip(vers_numpy(images).reshape(-1, 64), 0.0, 1.0)
-    _, _, W2, b2 = _classifieur()
-    logits = _caracteristiques(X) @ W2.T + b2
-    logits -= logits.max(axis=1, keepdims=True)
-    P = np.exp(logits)
-    return P / P.sum(axis=1, keepdims=True)
+    return _classifieur().probabilites(np.clip(vers_numpy(images).reshape(-1, 64), 0.0, 1.0))
 
 
 def repartition_classes(images) -> np.ndarray:

@@ -23,7 +23,7 @@ import functools
 import numpy as np
 
 from course.digit_images import charger_chiffres
-from course.sample_quality import entrainer_mlp_chiffres
+from course.sample_quality import ClassifieurMlp, entrainer_mlp_chiffres
 from course.torch_tools import vers_numpy
 
 COVERAGE_SHARE = 0.02  # a class is covered with at least 2 % of the samples
@@ -34,25 +34,20 @@ digits = functools.lru_cache(maxsize=1)(charger_chiffres)
 
 
 @functools.lru_cache(maxsize=1)
-def _classifier() -> tuple[np.ndarray, ...]:
-    """The classifier's parameters (W1, b1, W2, b2): its recipe is the judge's alone."""
-    return entrainer_mlp_chiffres(largeur=100, graine=0, n_epochs=40)
+def _classifier() -> ClassifieurMlp:
+    """The judge's classifier: the students' tool's forward pass, but its recipe (width, seed,
+    epochs) is the judge's alone."""
+    return ClassifieurMlp(entrainer_mlp_chiffres(largeur=100, graine=0, n_epochs=40))
 
 
 def features(X) -> np.ndarray:
     """The classifier's hidden layer (n, 100) on images (n, 64)."""
-    W1, b1, _, _ = _classifier()
-    return np.maximum(np.asarray(X, dtype=float) @ W1.T + b1, 0.0)
+    return _classifier().caracteristiques(X)
 
 
 def probabilities(images) -> np.ndarray:
     """Class probabilities (n, 10) of images (n, 64)."""
-    X = vers_numpy(images).reshape(-1, 64)
-    _, _, W2, b2 = _classifier()
-    logits = features(X) @ W2.T + b2
-    logits -= logits.max(axis=1, keepdims=True)
-    P = np.exp(logits)
-    return P / P.sum(axis=1, keepdims=True)
+    return _classifier().probabilites(vers_numpy(images).reshape(-1, 64))
 
 
 def frechet_gaussians(mu1, S1, mu2, S2) -> float:
