@@ -254,12 +254,14 @@ class Sandbox:
         size = str(2 * self.limits.file_size_bytes)
         work = str(self.work)
         mounts = _system_binds(_Mounts())
+        # The private /tmp first: whatever else lives under the host's /tmp (a checkout and its
+        # .venv, this box) is bound on top of it afterwards.
+        mounts.add("--size", size, "--tmpfs", "/tmp", perms="1777")
+        mounts.add("--dir", SANDBOX_HOME, perms="0777")
         _python_binds(mounts, self.numpy_only)
         _gpu_binds(mounts)
         mounts.add("--ro-bind", str(self.root / "etc" / "passwd"), "/etc/passwd")
         mounts.add("--ro-bind", str(self.root / "etc" / "group"), "/etc/group")
-        mounts.add("--size", size, "--tmpfs", "/tmp", perms="1777")
-        mounts.add("--dir", SANDBOX_HOME, perms="0777")
         mounts.add("--size", size, "--tmpfs", work, perms="0777")
         for path in self.work.iterdir():  # the TP's package, read-only in a writable cwd
             mounts.add("--ro-bind", str(path), f"{work}/{path.name}")

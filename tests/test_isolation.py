@@ -151,3 +151,18 @@ def test_numpy_only_tp_kernel_cannot_import_frameworks(grade, escape):
     r = grade(with_answer(master(), "moyenne_sol", src.replace("if HIT", "if not HIT")),
               tp=replace(TOY, numpy_only=True))
     assert points(r) == {"carre": 2.0, "moyenne": 3.0}, dump(r)  # the attack itself ran
+
+
+def test_mounts_under_tmp_come_after_the_private_tmp(tmp_path):
+    """A checkout (and its .venv) may live under /tmp, as the box does: the kernel's private
+    /tmp is mounted first, so that nothing bound below it is hidden by it."""
+    from grader.sandbox import Sandbox
+
+    sandbox = Sandbox(tmp_path / "boite", FAST_LIMITS)
+    (tmp_path / "paquet").mkdir()
+    sandbox.prepare(tmp_path / "paquet", None)
+    cmd = sandbox.kernel_cmd("conn.json")
+    tmpfs = cmd.index("/tmp", cmd.index("--tmpfs"))
+    binds = [cmd[i + 2] for i, a in enumerate(cmd) if a in ("--ro-bind", "--bind")]
+    under_tmp = [cmd.index(d) for d in binds if d.startswith("/tmp/")]
+    assert under_tmp and all(i > tmpfs for i in under_tmp)
