@@ -99,7 +99,7 @@ def sandbox_uid() -> int:
 
 def _drop_privileges() -> list[str]:
     uid = sandbox_uid()
-    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+    return ["setpriv", "--pdeathsig=KILL", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
 
 
@@ -242,10 +242,13 @@ class Sandbox:
         return env
 
     def _limits(self) -> list[str]:
+        """The limits, set by `prlimit` on the whole chain; `setpriv --pdeathsig` first, so that
+        a grader killed outright (a cancelled CI job) takes its kernel with it."""
         lim = self.limits
         values = {"data": lim.memory_bytes, "fsize": lim.file_size_bytes,
                   "nproc": lim.max_processes, "cpu": int(4 * lim.notebook_timeout_s), "core": 0}
-        return ["prlimit", *(f"--{k}={v}:{v}" for k, v in values.items()), "--"]
+        return ["setpriv", "--pdeathsig=KILL", "--", "prlimit",
+                *(f"--{k}={v}:{v}" for k, v in values.items()), "--"]
 
     def kernel_cmd(self, connection_file: str) -> list[str]:
         kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file]
