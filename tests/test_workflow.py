@@ -186,9 +186,20 @@ def test_autograde_into_postgresql(classroom):
     assert {s: r["toy"] for s, r in read_csv(work / "n.csv").items()} == EXPECTED_TOY
 
 
+def _venv_is_current() -> bool:
+    """The shared .venv was set up for the current pins (else the job's `make setup` would
+    reinstall it, editable, from the temporary clone)."""
+    pins = subprocess.run("{ sed -n '/^dependencies = \\[/,/^\\]/p' pyproject.toml; "
+                          "cat requirements.lock; } | sha256sum | cut -c1-16", shell=True,
+                          cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return (ROOT / ".venv" / f".installed-{pins}").exists()
+
+
 @pytest.mark.skipif(not GCL.exists() or not shutil.which("rsync"),
                     reason="gitlab-ci-local 4.73.0 (make tools) and rsync needed")
 def test_student_pipeline_with_gitlab_ci_local(classroom):
+    if not _venv_is_current():
+        pytest.fail("run `make setup` first: the pins changed since .venv was set up")
     c = classroom
     repo = c["clones"]["alice"]
 
