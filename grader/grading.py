@@ -15,7 +15,6 @@ in-kernel asserts) never counts: only answers the judge verified earn points.
 
 from __future__ import annotations
 
-import re
 import secrets
 import shutil
 import tempfile
@@ -24,125 +23,14 @@ from pathlib import Path
 from typing import Callable
 
 import nbformat
-from nbclient.exceptions import DeadKernelError
 
 from .config import TP, Course
 from .execute import Execution
+from .judge_client import Judge
 from .judge_worker import JudgeWorker
-from .process import ChildFailed
 from .notebooks import Unusable, grade_cells, is_graded, load_submission, numpy_only_violations
-from .results import GRADER_FAULT_MESSAGE, CellResult, Status, TPResult, clean_text
-from .protocol import ANSWER_MIME
+from .results import CellResult, Status, TPResult, clean_text
 from .sandbox import Sandbox, forbid_inspection
-
-
-class Judge:
-    """Decides each test cell right after it ran (the `after_cell` hook of the execution)."""
-
-    def __init__(self, worker: JudgeWorker, package: str, results: dict[str, CellResult],
-                 inbox: Path, seed: int, hidden: bool, static_failures: dict[str, str]):
-        self.worker = worker
-        self.package = package
-        self.results = results
-        self.inbox = inbox
-        self.seed = seed
-        self.hidden = hidden
-        self.static_failures = static_failures
-        self.progress: Callable[[CellResult], None] = lambda result: None
-
-    def __call__(self, cell, index: int, run_code) -> None:
-        self.index = index
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if not is_graded(cell) or grade_id not in self.results:
-            return
-        result = self.results[grade_id]
-        if result.status != Status.NOT_RUN:  # a duplicated test cell is judged once
-            return
-        decision = (Status.GRADER_FAULT, GRADER_FAULT_MESSAGE, "the judge did not decide")
-        try:
-            decision = self._decide(grade_id, run_code)
-        except DeadKernelError:  # the execution restarts a kernel for the rest
-            decision = (Status.ERROR, "le noyau s'est arrêté pendant la vérification de votre "
-                        "code", None)
-            raise
-        finally:
-            result.status, message, result.fault = decision
-            result.message = clean_text(message)
-            result.points = result.max_points if result.status == Status.PASSED else 0.0
-            cell.metadata["grader"] = {"status": str(result.status), "points": result.points,
-                                       "max_points": result.max_points,
-                                       "message": result.message}
-            self.progress(result)
-
-    def _decide(self, grade_id: str, run_code) -> tuple[Status, str, str | None]:
-        if grade_id in self.static_failures:
-            return Status.FAILED, self.static_failures[grade_id], None
-        if run_code is None:
-            return Status.ERROR, ("le noyau s'est arrêté pendant cette cellule de test (votre "
-                                  "code appelle sys.exit/os._exit, plante ou dépasse une limite)"), None
-        path = self.inbox / f"{secrets.token_hex(8)}.npz"
-        try:
-            token = self.worker.call("write_cases", grade_id, self.hidden, self.seed, str(path))
-            path.chmod(0o644)
-            outputs = run_code(f"__import__({self.package!r}).EXERCISES.respond("
-                               f"{grade_id!r}, {str(path)!r})")
-            payloads = _answer(outputs, grade_id)
-            status, message, fault = self.worker.call("decide", token, payloads)
-        except ChildFailed as exc:
-            return Status.GRADER_FAULT, GRADER_FAULT_MESSAGE, str(exc)
-        finally:
-            path.unlink(missing_ok=True)
-        if status == Status.ERROR and _interrupted(outputs):
-            message = "pas de réponse dans le temps imparti (boucle infinie ?)"
-        if status == Status.INCOMPLETE and "n'est pas défini" in message:
-            broken = _syntax_error_before(self.nb, self.index)
-            if broken:
-                return Status.ERROR, f"{message} : {broken}", fault
-        return Status(status), message, fault
-
-
-SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
-PYTHON_TO_FRENCH = {  # the messages students meet most
-    "invalid syntax": "syntaxe invalide", "unexpected indent": "indentation inattendue",
-    "unindent does not match any outer indentation level": "indentation incohérente",
-    "expected an indented block": "bloc indenté attendu", "expected ':'": "« : » attendu",
-    "unterminated string literal": "chaîne de caractères non terminée",
-    "'(' was never closed": "parenthèse « ( » jamais fermée",
-    "'[' was never closed": "crochet « [ » jamais fermé",
-    "invalid character": "caractère invalide",
-}
-
-
-def _syntax_error_before(nb, index: int) -> str | None:
-    """The syntax error of the last code cell before `index` that could not run, in French."""
-    for number in range(index - 1, -1, -1):
-        cell = nb.cells[number]
-        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            if out.get("output_type") == "error" and out.get("ename") in SYNTAX_ERRORS:
-                text = str(out.get("evalue", ""))
-                line = re.search(r"line (\d+)", text)
-                reason = text.split(" (")[0]
-                reason = next((fr for en, fr in PYTHON_TO_FRENCH.items()
-                               if reason.startswith(en)), reason)
-                where = f" ligne {line.group(1)}" if line else ""
-                return (f"la cellule {number + 1} ne s'exécute pas, erreur de syntaxe{where} : "
-                        f"{reason}")
-    return None
-
-
-def _answer(outputs: list, grade_id: str):
-    """The payloads of the kernel's answer for `grade_id` (last one wins), or None."""
-    payloads = None
-    for out in outputs:
-        data = out.get("data", {}).get(ANSWER_MIME) if isinstance(out, dict) else None
-        if isinstance(data, dict) and data.get("check") == grade_id:
-            payloads = data.get("payloads")
-    return payloads
-
-
-def _interrupted(outputs: list) -> bool:
-    """The evaluation was stopped by the cell timeout (or never answered)."""
-    return not outputs or any(o.get("ename") == "KeyboardInterrupt" for o in outputs)
 
 
 def grade_tp(course: Course, tp: TP, submission: Path, *, hidden: bool = True,
@@ -196,12 +84,12 @@ def grade_tp(course: Course, tp: TP, submission: Path, *, hidden: bool = True,
         static = numpy_only_violations(nb, {name: info.targets for name, info
                                             in worker.checks.items() if info.numpy_only})
         by_id = {c.grade_id: c for c in result.cells}
-        judge = Judge(worker, tp.package, by_id, sandbox.inbox, seed, result.hidden, static)
-        judge.nb = nb
+        judge = Judge(worker, tp.package, by_id, sandbox.inbox, seed, result.hidden, static, nb)
         judge.progress = progress or judge.progress
         # Test cells only repeat in the kernel what the judge does (their result never counts):
         # they are not run; the judge's verdict is shown under each of them instead.
         execution.run(nb, after_cell=judge, skip=is_graded)
+        judge.finish()
         book.record_submission({c.grade_id: c.points for c in result.cells})
         result.graded_nb = nb
         result.seconds = time.monotonic() - start

@@ -45,6 +45,17 @@ class CheckInfo:
     doc: str
 
 
+def _keep(pending: dict, name: str, cases: list, folder: str) -> tuple[str, str]:
+    """Write `cases` for the kernel into `folder` and keep them (hidden keys included) by a
+    token: (token, path)."""
+    token = secrets.token_hex(8)
+    path = str(Path(folder) / f"{token}.npz")
+    save_cases(cases, path)
+    os.chmod(path, 0o644)  # the kernel runs as another user
+    pending[token] = [name, cases]
+    return token, path
+
+
 class _FullJudge:
     """The course's judge package for one TP: hidden cases and verdicts with oracles."""
 
@@ -69,12 +80,12 @@ class _FullJudge:
         """When the warm-up ended and when the first verdict ran (tests show the order)."""
         return self.warmed_at, self.first_verdict_at
 
-    def write_cases(self, name: str, hidden: bool, seed: int, path: str) -> str:
-        cases = self.checks.cases(name, seed, hidden=hidden)
-        save_cases(cases, path)
-        token = secrets.token_hex(8)
-        self.pending[token] = [name, cases]
-        return token
+    def prepare(self, hidden: bool, seed: int, folder: str) -> dict[str, tuple[str, str]]:
+        """Every check's inputs for one notebook, written into `folder` for the kernel:
+        {name: (token, path)}; the judge keeps its cases (with their hidden keys) by token."""
+        self.pending = {}
+        return {name: _keep(self.pending, name, self.checks.cases(name, seed, hidden=hidden),
+                            folder) for name in self.checks}
 
     def decide(self, token: str, payloads):
         name, cases = self.pending.pop(token)
@@ -96,7 +107,7 @@ class _PublicJudge:
 
     def __init__(self, package: str):
         self.exercises = importlib.import_module(package).EXERCISES
-        self.pending: dict[str, str] = {}
+        self.pending: dict[str, list] = {}
 
     def describe(self) -> tuple[bool, dict[str, CheckInfo]]:
         return False, {name: CheckInfo(ex.targets, False, "")
@@ -105,16 +116,15 @@ class _PublicJudge:
     def warm_up(self) -> None:
         self.exercises.public  # noqa: B018 (loads the table)
 
-    def write_cases(self, name: str, hidden: bool, seed: int, path: str) -> str:
-        save_cases(self.exercises.public[name].cases, path)
-        token = secrets.token_hex(8)
-        self.pending[token] = name
-        return token
+    def prepare(self, hidden: bool, seed: int, folder: str) -> dict[str, tuple[str, str]]:
+        self.pending = {}
+        return {name: _keep(self.pending, name, entry.cases, folder)
+                for name, entry in self.exercises.public.items() if name in self.exercises}
 
     def decide(self, token: str, payloads):
         from .judging import judge_public
 
-        name = self.pending.pop(token)
+        name, _ = self.pending.pop(token)
         return tuple(judge_public(self.exercises[name], self.exercises.public[name], payloads))
 
 

@@ -69,6 +69,12 @@ class Child:
         return value
 
     def call(self, method: str, *args, timeout: float | None = None):
+        """Run `method` in the child and return its result (after any call still in flight)."""
+        self.send(method, *args)
+        return self.receive(timeout)
+
+    def send(self, method: str, *args) -> None:
+        """Ask for `method` without waiting: its result comes, in order, from `receive`."""
         if self.process is None:
             self._start()
         self.ready  # noqa: B018 (a fresh child answers its description first)
@@ -77,7 +83,19 @@ class Child:
         except OSError:
             self.close()
             raise ChildFailed("processus arrêté") from None
+
+    def receive(self, timeout: float | None = None):
+        """The result of the oldest call sent and not received yet."""
+        if self.process is None:
+            raise ChildFailed("processus arrêté")
         return self._receive(self.timeout_s if timeout is None else timeout)
+
+    def has_result(self) -> bool:
+        """A result is waiting (or the child died): `receive` would not block."""
+        try:
+            return self.process is not None and self.conn.poll(0)
+        except OSError:
+            return True
 
     def close(self) -> None:
         if self.process is None:

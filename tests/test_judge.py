@@ -118,11 +118,11 @@ def test_verdicts_asked_during_the_warm_up_wait_for_it(tp, tmp_path):
     try:
         asked = time.monotonic()
         decided = 0
+        inputs = worker.call("prepare", False, 0, str(tmp_path))
         for name, info in worker.checks.items():
             if not all(t in master_ns for t in info.targets):
                 continue  # needs the master's data or training: covered by the course tests
-            path = tmp_path / f"{name}.npz"
-            token = worker.call("write_cases", name, False, 0, str(path))
+            token, path = inputs[name]
             exercise = __import__(tp.package).EXERCISES[name]
             payloads = [payload(exercise, case, master_ns) for case in load_cases(path)]
             status, message, fault = worker.call("decide", token, payloads)
