@@ -1,68 +1,112 @@
-"""The class report of a TP: grade histogram and success rate per exercise (PNG in HTML)."""
+"""The class report of a TP: what the class did and what to re-explain in the next lecture.
+
+One self-contained HTML page (Jinja2, PNG plots inline): the grades of the copies graded, apart
+from the students with no usable copy; each exercise's success rate and, for the copies that
+failed it, the most frequent diagnostics of the judge (numbers set aside, so that "attendu 3.2"
+and "attendu 4.1" count as one mistake); and one row per student.
+"""
 
 from __future__ import annotations
 
 import base64
 import io
+import json
+import re
+from collections import Counter
 from pathlib import Path
 
+import jinja2
 from nbgrader.api import MissingEntry
 
+from .collect import load_manifest
 from .config import GRADE_SCALE, TP, Course, CourseError
-from .exports import default_db_url, gradebook, tp_grades
+from .exports import default_db_url, gradebook, notes, tp_grades
+from .results import Status
+
+TEMPLATE = Path(__file__).parent / "templates" / "rapport_classe.html.j2"
+NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?(?:e[-+]?\d+)?")
+TOP = 5  # diagnostics shown per exercise
 
 
-def class_report(course: Course, tp: TP, work: Path, db_url: str | None) -> Path:
-    """HTML page with the grade histogram and the success rate of each exercise (PNG plots)."""
+def _png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _plots(grades: list[float], success: dict[str, float], title: str) -> tuple[str, str]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.hist(grades, bins=[x / 2 for x in range(0, int(2 * GRADE_SCALE) + 2)], color="#1565c0")
+    ax.set_xticks(range(0, int(GRADE_SCALE) + 1, 2))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(f"note /{GRADE_SCALE:g}")
+    ax.set_ylabel("copies")
+    ax.set_title(f"{title} : distribution des notes")
+    hist = _png(fig)
+    fig, ax = plt.subplots(figsize=(6, 0.4 * len(success) + 1))
+    ax.barh(list(success), [100 * v for v in success.values()], color="#2e7d32")
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% des copies ayant tous les points")
+    return hist, _png(fig)
+
+
+def diagnostics(results: list[dict]) -> dict[str, list[tuple[str, int]]]:
+    """For each exercise, its most frequent diagnostics among the copies that failed it
+    (numbers replaced by « … »), with their counts."""
+    counts: dict[str, Counter] = {}
+    for result in results:
+        for cell in result.get("cells", []):
+            if cell["status"] in (Status.FAILED, Status.ERROR):
+                text = NUMBER.sub("…", cell["message"]).strip()[:200]
+                counts.setdefault(cell["grade_id"], Counter())[text] += 1
+    return {gid: c.most_common(TOP) for gid, c in counts.items()}
+
+
+def class_report(course: Course, tp: TP, work: Path, db_url: str | None) -> Path:
     db_url = db_url or default_db_url(work)
     grades = tp_grades(course, tp, db_url)
-    success: dict[str, list[float]] = {}
     with gradebook(db_url) as gb:
         try:
             cells = gb.find_assignment(tp.name).notebooks[0].grade_cells
         except MissingEntry:
             raise CourseError(f"{tp.name} n'a pas encore été corrigé : lancez d'abord "
                               f"`grader autograde --tp {tp.name}`") from None
-        for cell in cells:
-            rates = [g.score >= g.max_score for g in cell.grades if g.max_score]
-            success[cell.name] = [sum(rates) / len(rates) if rates else 0.0, cell.max_score]
-
-    def png(fig) -> str:
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-        plt.close(fig)
-        return base64.b64encode(buf.getvalue()).decode()
-
-    fig, ax = plt.subplots(figsize=(6, 3))
-    ax.hist(list(grades.values()), bins=[x / 2 for x in range(0, int(2 * GRADE_SCALE) + 2)],
-            color="#1565c0")
-    ax.set_xlabel(f"note /{GRADE_SCALE:g}")
-    ax.set_ylabel("étudiant·e·s")
-    ax.set_title(f"{tp.title} : distribution des notes")
-    hist = png(fig)
-    fig, ax = plt.subplots(figsize=(6, 0.4 * len(success) + 1))
-    ids = list(success)
-    ax.barh(ids, [100 * success[i][0] for i in ids], color="#2e7d32")
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("% d'étudiant·e·s ayant tous les points")
-    bars = png(fig)
-    mean = sum(grades.values()) / len(grades) if grades else 0.0
-    rows = "".join(f"<tr><td>{i}</td><td>{success[i][1]:g}</td><td>{100 * success[i][0]:.0f} %"
-                   f"</td></tr>" for i in ids)
-    html = (f"<!DOCTYPE html><html lang='fr'><meta charset='utf-8'><title>{tp.name}</title>"
-            f"<body style='font-family:sans-serif'><h1>{tp.title}</h1>"
-            f"<p>{len(grades)} copies, moyenne {mean:.2f}/20</p>"
-            f"<img alt='histogramme des notes' src='data:image/png;base64,{hist}'>"
-            f"<h2>Réussite par exercice</h2><img alt='réussite par exercice' "
-            f"src='data:image/png;base64,{bars}'><table border=1 cellpadding=4>"
-            f"<tr><th>exercice</th><th>points</th><th>réussite</th></tr>{rows}</table>"
-            f"</body></html>")
+        points = {cell.name: cell.max_score for cell in cells}
+        full = {cell.name: [g.score >= g.max_score for g in cell.grades if g.max_score]
+                for cell in cells}
+    subs = {s.student: s for s in load_manifest(work, tp)}
+    remarks = notes(work).get(tp.name, {})
+    results = {}
+    for path in sorted((work / "results" / tp.name).glob("*.json")):
+        results[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+    unusable = {s for s, r in results.items() if r.get("problem")}
+    absent = {s for s, sub in subs.items() if not sub.notebook} | unusable
+    graded = {s: g for s, g in grades.items() if s not in absent}
+    success = {gid: sum(ok) / len(ok) if ok else 0.0 for gid, ok in full.items()}
+    hist, bars = _plots(list(graded.values()), success, tp.title)
+    frequent = diagnostics([r for s, r in results.items() if s in graded])
+    students = [{"id": s, "nom": sub.name, "note": grades.get(s),
+                 "retard": sub.late_days, "penalite": sub.penalty,
+                 "remarque": remarks.get(s, {}).get("note", ""), "sans_copie": s in absent}
+                for s, sub in sorted(subs.items())]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    html = env.get_template(TEMPLATE.name).render(
+        tp=tp, scale=GRADE_SCALE, graded=len(graded), absent=len(absent),
+        mean=sum(graded.values()) / len(graded) if graded else None, hist=hist, bars=bars,
+        exercises=[{"id": gid, "points": points[gid], "reussite": success[gid],
+                    "echecs": frequent.get(gid, []), "copies": len(graded)} for gid in points],
+        students=students)
     out = work / "reports" / f"{tp.name}.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")

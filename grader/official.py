@@ -26,6 +26,7 @@ from .config import TP, Course, CourseError
 from .exports import default_db_url
 from .gradebook import GradebookSession
 from .notebooks import grade_cells
+from .report import tp_json
 from .results import TPResult
 from .sandbox import isolation_problem
 
@@ -106,9 +107,19 @@ def _record(course: Course, tp: TP, work: Path, db_url: str, sub: Submission,
         problem = (f"{faults} erreur(s) du correcteur : à re-corriger ({result.faults[0].fault})"
                    [:300])
     _save_note(work, tp, sub, problem, unsandboxed)
+    path = results_path(work, tp, sub.student)  # each exercise's diagnostic, for the report
+    if result is None:
+        path.unlink(missing_ok=True)  # no copy now: an earlier run's diagnostics do not count
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(tp_json(result), ensure_ascii=False), encoding="utf-8")
     if result is not None and result.graded_nb is not None:
         (feedback_dir / f"{sub.student}.html").write_text(
             book.feedback_html(result.graded_nb), encoding="utf-8")
+
+
+def results_path(work: Path, tp: TP, student: str) -> Path:
+    return work / "results" / tp.name / f"{student}.json"
 
 
 def _save_note(work: Path, tp: TP, sub: Submission, problem: str | None,

@@ -145,7 +145,14 @@ def test_collect_autograde_export_final_sqlite(classroom):
 
     grader(c, "report", "--tp", "toy", "--work", str(work))
     html = (work / "reports" / "toy.html").read_text()
-    assert html.count("data:image/png;base64") == 2 and "moyenne 8.80/20" in html
+    # the copies graded (alice 20, bob 8, chloe 16 late), apart from david (unusable) and eve
+    assert html.count("data:image/png;base64") == 2 and "3 copie(s) corrigée(s), moyenne 14.67/20" in html
+    assert "2 étudiant·e(s) sans copie utilisable" in html
+    # what to re-explain: bob's mistake, as the judge named it, and its share of the copies
+    assert "<b>33 %</b> : la moyenne par colonne est fausse" in html
+    for student in ("alice", "bob", "chloe", "david", "eve"):
+        assert f"<td>{student}</td>" in html
+    assert "2 j (−4)" in html and "JSON valide" in html
 
 
 def test_regrading_is_idempotent_and_keeps_manual_scores(classroom):
