@@ -3,7 +3,8 @@
 Students and CI: `grade` (the notebooks, with the hidden cases where the course has its judges),
 `check` (quick: public cases only), `summary` (the mean of several jobs' grades.json).
 Instructors: `release` (starters and public tables; `--to` the students' template repository),
-`collect`, `autograde`, `export`, `final`, `report` (the grade of record, see README).
+`collect`, `autograde`, `formgrader`, `export`, `final`, `report`, `retours` (the grade of
+record, see README), `similarite`.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def cmd_summary(args) -> int:
 
 
 def cmd_instructor(args) -> int:
-    """collect, autograde, export, final, report: the grade of record."""
+    """collect, autograde, export, final, report, retours: the grade of record."""
     from . import exports, official
     from .class_report import class_report
     from .collect import collect
@@ -134,37 +135,54 @@ def cmd_instructor(args) -> int:
     course = load_course(args.course)
     work = (args.work or course.work_dir).resolve()
     if args.command == "collect":
+        from tqdm import tqdm
+
         tp = course.tp(args.tp)
-        subs = collect(course, tp, args.roster, work)
-        for s in subs:
-            state = s.problem or f"commit {s.commit[:8]} du {s.committed_at}" + (
-                f", {s.late_days} jour(s) de retard (−{s.penalty:g})" if s.late_days else "")
-            print(f"  {s.student:<16} {state}")
+        with tqdm(unit="dépôt", desc=tp.name, file=sys.stderr,
+                  bar_format="{desc} {n_fmt}/{total_fmt} dépôts [{elapsed} écoulé, "
+                             "{remaining} restant]") as bar:
+            def progress(s, total):
+                bar.total = total
+                state = s.problem or f"commit {s.commit[:8]} du {s.committed_at}" + (
+                    f", {s.late_days} jour(s) de retard (−{s.penalty:g})" if s.late_days else "")
+                bar.write(f"  {s.student:<16} {state}", file=sys.stdout)
+                bar.update()
+
+            subs = collect(course, tp, args.roster, work, progress)
         print(f"{sum(1 for s in subs if s.notebook)}/{len(subs)} notebooks collectés pour {tp.name}")
         return EXIT_OK
     if args.command == "autograde":
         from . import report
 
+        from tqdm import tqdm
+
         tp = course.tp(args.tp)
-        total = sum(1 for s in official.load_manifest(work, tp) if s.notebook)
-        count = 0
+        todo = official.shard_of(official.load_manifest(work, tp), args.shard)
+        total = sum(1 for s in todo if s.notebook)
+        part = f" (part {args.shard[0]}/{args.shard[1]} : {len(todo)} étudiant·e·s)" if args.shard else ""
+        print(f"Correction officielle de {tp.name}{part}", flush=True)
+        # the bar (done / total, elapsed, remaining) on stderr; each student's line on stdout
+        bar = tqdm(total=total, unit="copie", desc=tp.name, file=sys.stderr, smoothing=0,
+                   bar_format="{desc} {n_fmt}/{total_fmt} copies [{elapsed} écoulé, "
+                              "{remaining} restant]")
 
         def progress(student, r):
-            nonlocal count
-            count += 1
             state = report.one_line(r.problem) if r.problem else (
                 f"{len(r.faults)} erreur(s) du correcteur" if r.faults else "")
-            print(f"  [{count}/{total}] {student:<16} {r.grade:5.2f}/20  ({r.seconds:.0f} s)"
-                  + (f"  {state}" if state else ""), flush=True)
+            bar.write(f"  [{bar.n + 1}/{total}] {student:<16} {r.grade:5.2f}/20  "
+                      f"({r.seconds:.0f} s)" + (f"  {state}" if state else ""), file=sys.stdout)
+            bar.update()
 
-        results = official.autograde(course, tp, work, args.db_url, args.jobs,
-                                     allow_unsandboxed=args.allow_unsandboxed, progress=progress)
+        with bar:
+            results = official.autograde(course, tp, work, args.db_url, args.jobs,
+                                         allow_unsandboxed=args.allow_unsandboxed,
+                                         progress=progress, shard=args.shard)
         faults = sum(len(r.faults) for r in results.values())
         print(f"{len(results)} copies de {tp.name} corrigées ; retours : "
               f"{work / 'feedback' / tp.name}")
         if faults:
             print(f"Attention : {faults} erreur(s) du correcteur (0 point en attendant) : "
-                  "voir notes.json, puis relancez autograde.", file=sys.stderr)
+                  f"voir {work / 'results' / tp.name}, puis relancez autograde.", file=sys.stderr)
             return EXIT_FAULT
         return EXIT_OK
     if args.command == "export":
@@ -185,6 +203,28 @@ def cmd_instructor(args) -> int:
         html, table, pairs = similarity_report(course, course.tp(args.tp), work)
         print(summary(html, table, pairs, threshold_for(course)))
         return EXIT_OK  # a report: it never changes a grade
+    if args.command == "formgrader":
+        from .formgrader import serve
+
+        db_url = args.db_url or exports.default_db_url(work)
+        with exports.gradebook(db_url):  # there is something to grade (else: the fix)
+            pass
+        return serve(work, db_url, args.port, open_browser=not args.no_browser)
+    if args.command == "retours":
+        from .returns import deliver
+
+        sent = deliver(course, course.tp(args.tp), args.roster, work, args.db_url)
+        for d in sent:
+            print(f"  {d.student:<16} {d.state}")
+        failed = [d.student for d in sent if not d.ok]
+        print(f"Retours de {args.tp} : {sum(d.state == 'envoyé' for d in sent)} envoyé(s), "
+              f"{sum(d.state == 'inchangé' for d in sent)} inchangé(s), {len(failed)} non "
+              f"remis (branche « retours » de chaque dépôt)")
+        if failed:
+            print(f"Attention : retours non remis à {', '.join(failed)} (voir ci-dessus) ; "
+                  "relancer la commande est sans risque.", file=sys.stderr)
+            return EXIT_USAGE
+        return EXIT_OK
     out = class_report(course, course.tp(args.tp), work, args.db_url)
     print(f"Rapport de classe : {out}")
     return EXIT_OK
@@ -205,7 +245,8 @@ def cmd_release(args) -> int:
     return EXIT_OK
 
 
-INSTRUCTORS = ("collect", "autograde", "export", "final", "report", "release", "similarite")
+INSTRUCTORS = ("collect", "autograde", "export", "final", "report", "release", "similarite",
+               "retours", "formgrader")
 
 
 def main(argv: list[str] | None = None) -> int:

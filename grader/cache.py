@@ -38,7 +38,7 @@ def key(course: Course, tp: TP, submission: Path) -> str:
     code = _files(course.kernel_package(tp), course.judge_package(tp), course.library,
                   course.root / "judges" / "common")
     return f"{tp.name}-" + _digest([submission, course.master(tp), *code])[:24] + \
-        f"-{grader_version()}"
+        f"-w{tp.written_points:g}-{grader_version()}"
 
 
 def load(cache: Path, tp: TP, k: str) -> TPResult | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -20,7 +19,7 @@ from nbgrader.api import MissingEntry
 
 from .collect import load_manifest
 from .config import GRADE_SCALE, TP, Course, CourseError
-from .exports import default_db_url, gradebook, notes, tp_grades
+from .exports import default_db_url, gradebook, records, tp_grades
 from .results import Status
 
 TEMPLATE = Path(__file__).parent / "templates" / "rapport_classe.html.j2"
@@ -85,10 +84,7 @@ def class_report(course: Course, tp: TP, work: Path, db_url: str | None) -> Path
         full = {cell.name: [g.score >= g.max_score for g in cell.grades if g.max_score]
                 for cell in cells}
     subs = {s.student: s for s in load_manifest(work, tp)}
-    remarks = notes(work).get(tp.name, {})
-    results = {}
-    for path in sorted((work / "results" / tp.name).glob("*.json")):
-        results[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+    results = records(work, tp.name)
     unusable = {s for s, r in results.items() if r.get("problem")}
     absent = {s for s, sub in subs.items() if not sub.notebook} | unusable
     graded = {s: g for s, g in grades.items() if s not in absent}
@@ -97,7 +93,7 @@ def class_report(course: Course, tp: TP, work: Path, db_url: str | None) -> Path
     frequent = diagnostics([r for s, r in results.items() if s in graded])
     students = [{"id": s, "nom": sub.name, "note": grades.get(s),
                  "retard": sub.late_days, "penalite": sub.penalty,
-                 "remarque": remarks.get(s, {}).get("note", ""), "sans_copie": s in absent}
+                 "remarque": results.get(s, {}).get("note", ""), "sans_copie": s in absent}
                 for s, sub in sorted(subs.items())]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)

@@ -44,6 +44,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog} : erreur : {message}\n")
 
 
+def _shard(text: str) -> tuple[int, int]:
+    i, _, n = text.partition("/")
+    if not (i.isdigit() and n.isdigit() and 1 <= int(i) <= int(n)):
+        raise argparse.ArgumentTypeError(f"« {text} » : attendu I/N avec 1 ≤ I ≤ N, par "
+                                         "exemple 2/4 (la 2e part sur 4)")
+    return int(i), int(n)
+
+
 def _sub(sub, name: str, help: str) -> argparse.ArgumentParser:
     return sub.add_parser(name, help=help, description=help,
                           formatter_class=_Help)
@@ -92,6 +100,9 @@ def parser() -> argparse.ArgumentParser:
         "--roster", type=Path, required=True, help="CSV id,name,git_url")
     a = instructor("autograde", "correction officielle des copies collectées")
     a.add_argument("--jobs", type=int, default=1, help="copies corrigées en parallèle")
+    a.add_argument("--shard", type=_shard, default=None, metavar="I/N",
+                   help="corriger seulement la part I de N de la classe (un job CI par part, "
+                        "carnet PostgreSQL partagé ; aucune : toute la classe)")
     a.add_argument("--allow-unsandboxed", action="store_true",
                    help="corriger même sans bac à sable (déconseillé ; noté pour chaque copie)")
     instructor("export", "notes par TP (tableur français et import Moodle)", tp=False
@@ -102,6 +113,14 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--out", type=Path, default=None,
                    help="fichier CSV (aucun : <work>/notes_module.csv)")
     instructor("report", "rapport de classe d'un TP (HTML)")
+    fg = instructor("formgrader", "noter les réponses écrites dans le navigateur (formgrader de "
+                    "nbgrader, après autograde)", tp=False)
+    fg.add_argument("--port", type=int, default=None, help="port du serveur (aucun : 8888 ou "
+                    "le suivant libre)")
+    fg.add_argument("--no-browser", action="store_true", help="ne pas ouvrir le navigateur")
+    instructor("retours", "rendre à chaque étudiant·e son retour officiel (note, retour HTML, "
+               "commentaires) sur la branche « retours » de son dépôt").add_argument(
+        "--roster", type=Path, required=True, help="CSV id,name,git_url")
     instructor("similarite", "copies qui se ressemblent, après collect (rapport HTML et CSV ; "
                "ne change aucune note)", db=False)
     return p

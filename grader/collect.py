@@ -18,6 +18,7 @@ import subprocess
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from .config import GRADE_SCALE, TP, Course, CourseError, LatePolicy
 
@@ -130,8 +131,16 @@ def manifest_path(work: Path, tp: TP) -> Path:
     return work / "collected" / tp.name / "manifest.json"
 
 
-def collect(course: Course, tp: TP, roster: Path, work: Path) -> list[Submission]:
-    subs = [collect_one(course, tp, row, work) for row in read_roster(roster)]
+def collect(course: Course, tp: TP, roster: Path, work: Path,
+            progress: Callable[[Submission, int], None] | None = None) -> list[Submission]:
+    """Each student's submission of `tp` (`progress(sub, total)` as each is collected), and the
+    manifest that autograde reads."""
+    rows = read_roster(roster)
+    subs = []
+    for row in rows:
+        subs.append(collect_one(course, tp, row, work))
+        if progress:
+            progress(subs[-1], len(rows))
     path = manifest_path(work, tp)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([asdict(s) for s in subs], ensure_ascii=False, indent=2) + "\n",

@@ -31,6 +31,7 @@ class TP:
     deadline: datetime
     keras_backends: tuple[str, ...] = ()  # Keras TPs: backends the course supports
     numpy_only: bool = False  # the kernel cannot import torch/keras/tensorflow at all
+    written_points: float = 0.0  # each written answer's points (graded by hand, formgrader)
 
     @property
     def notebook_name(self) -> str:
@@ -87,6 +88,12 @@ class Course:
 
     def master(self, tp: TP) -> Path:
         return self.masters_dir / tp.notebook_name
+
+    def master_notebook(self, tp: TP):
+        """The master as graded (each written answer worth the TP's `written_points`)."""
+        from .notebooks import master_notebook
+
+        return master_notebook(self.master(tp), tp.written_points)
 
     def folder(self, tp: TP) -> Path:
         """The TP folder: starter notebook and kernel-side package."""
@@ -153,9 +160,14 @@ def load_course(path: Path = ROOT / "course.toml") -> Course:
         backends = tuple(_get(t, "keras_backends", list, where, []))
         if not set(backends) <= {"tensorflow", "torch", "jax"}:
             raise CourseError(f"{where} : « keras_backends » inconnus : {backends}")
+        written = _get(t, "written_points", float, where, 0.0)
+        if written < 0:
+            raise CourseError(f"{where} : « written_points » (points de chaque réponse écrite) "
+                              "doit être positif ou nul")
         tps[name] = TP(name=name, title=_get(t, "title", str, where), weight=weight,
                        deadline=deadline, keras_backends=backends,
-                       numpy_only=_get(t, "numpy_only", bool, where, False))
+                       numpy_only=_get(t, "numpy_only", bool, where, False),
+                       written_points=written)
     late = data.get("late_policy", {})
     mode = _get(late, "mode", str, "[late_policy]", "none")
     if mode not in LATE_MODES:

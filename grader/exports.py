@@ -39,10 +39,21 @@ def default_db_url(work: Path) -> str:
     return f"sqlite:///{work / 'gradebook.db'}"
 
 
+def record_path(work: Path, tp_name: str, student: str) -> Path:
+    """autograde's record of one copy (see `grader.official`)."""
+    return work / "results" / tp_name / f"{student}.json"
+
+
+def records(work: Path, tp_name: str) -> dict[str, dict]:
+    """autograde's record of each copy of a TP, by student."""
+    return {path.stem: json.loads(path.read_text(encoding="utf-8"))
+            for path in sorted((work / "results" / tp_name).glob("*.json"))}
+
+
 def notes(work: Path) -> dict:
-    """Why students have no grade, how late they were, how they were graded (autograde)."""
-    path = work / "notes.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    """Why students have no grade, how late they were, how they were graded, by TP and student."""
+    return {folder.name: records(work, folder.name)
+            for folder in sorted((work / "results").glob("*")) if folder.is_dir()}
 
 
 @contextmanager

@@ -9,6 +9,7 @@ scores are never touched), and the feedback HTML is produced from it (`GetGrades
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -19,6 +20,7 @@ import sqlite3
 import stat
 import tempfile
 import warnings
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,12 +30,12 @@ import nbgrader.api
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import (ClearHiddenTests, ClearOutput, DeduplicateIds, GetGrades,
                                     OverwriteCells, OverwriteKernelspec, SaveCells)
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from traitlets.config import Config
 
 from .config import GRADE_SCALE
-from .notebooks import Unusable, assignment_source, is_graded
+from .notebooks import Unusable, assignment_source, is_graded, is_test, is_written
 
 TEMPLATES = Path(__file__).parent / "templates"
 VALID_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # nbformat 4.5 cell ids
@@ -93,10 +95,30 @@ def _shorten_test_tracebacks(nb) -> None:
     """IPython tracebacks quote the failing cell's source, hidden tests included: in test
     cells, keep only the exception's line (the French diagnostic)."""
     for cell in nb.cells:
-        if is_graded(cell):
+        if is_test(cell):
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":
                     out["traceback"] = [f"{out.get('ename', '')}: {out.get('evalue', '')}"]
+
+
+@contextmanager
+def _one_at_a_time(db_url: str):
+    """A lock on a gradebook across processes and machines: PostgreSQL's advisory lock (held
+    by this connection, released if the process dies), or a file lock beside a SQLite file."""
+    if db_url.startswith("postgresql"):
+        engine = create_engine(db_url)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(74077)"))  # any key, the same for all
+                yield
+        finally:
+            engine.dispose()  # closing the connection releases the lock
+    elif db_url.startswith("sqlite:///"):
+        with open(f"{db_url[len('sqlite:///'):]}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+    else:
+        yield
 
 
 class GradebookSession:
@@ -108,9 +130,8 @@ class GradebookSession:
         self.notebook = assignment  # one notebook per TP, named like the TP
         self.student = student
         self.config = Config()
-        self.config.OverwriteCells.add_missing_cells = True
-        self.config.OverwriteCells.missing_cell_notification = (
-            "Cellule de test supprimée dans la copie rendue : restaurée par le correcteur.\n\n")
+        # Deleted graded cells are put back by `_put_back_deleted_cells` (nbgrader's own
+        # add_missing_cells fails when the cell before one is neither graded nor a solution).
 
     @property
     def resources(self) -> dict:
@@ -143,10 +164,12 @@ class GradebookSession:
             os.replace(partial, template)
         return book
 
-    def save_master_once(self, master_path: Path) -> None:
+    def save_master_once(self, master) -> None:
         """Record the master in a lasting gradebook (a no-op when it is already there as is;
-        nbgrader refuses a changed set of cells once submissions exist)."""
-        self.save_master(nbformat.read(master_path, as_version=4))
+        nbgrader refuses a changed set of cells once submissions exist). Shards of one class
+        start together: one at a time creates the tables and saves the cells."""
+        with _one_at_a_time(self.db_url):
+            self.save_master(master)
 
     def _ensure_submission(self, gb: Gradebook, student_name: str = "") -> None:
         first, _, last = student_name.partition(" ")
@@ -165,6 +188,10 @@ class GradebookSession:
             self._ensure_submission(gb, student_name)
             nb = gb.find_submission_notebook(self.notebook, self.assignment, self.student)
             for grade in nb.grades:
+                if grade.cell_type == "markdown":  # a written answer: the instructors' to grade
+                    grade.auto_score = None
+                    grade.needs_manual_grade = grade.manual_score is None and grade.max_score > 0
+                    continue
                 grade.auto_score = float(scores.get(grade.name, 0.0))
                 grade.needs_manual_grade = grade.manual_score is not None
             nb.late_submission_penalty = (late_penalty * nb.max_score / GRADE_SCALE) or None
@@ -177,6 +204,7 @@ class GradebookSession:
             self._ensure_submission(gb)
         nb, res = _copy(submission), self.resources
         self._reset_identities(nb)
+        self._put_back_deleted_cells(nb)
         try:
             for pre in (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells):
                 nb, res = pre(config=self.config).preprocess(nb, res)
@@ -185,6 +213,29 @@ class GradebookSession:
                            f"({type(exc).__name__} : {str(exc)[:120]}) : repartez du notebook "
                            "fourni et recopiez-y vos réponses") from None
         return nb
+
+    def _put_back_deleted_cells(self, nb) -> None:
+        """Each graded cell of the master that the submission lacks goes back where it was:
+        after the nearest cell before it in the master that the submission still has (a test
+        cell as the master's, an answer cell empty, with a note)."""
+        present = {c.metadata.nbgrader["grade_id"] for c in nb.cells
+                   if "grade_id" in c.get("metadata", {}).get("nbgrader", {})}
+        for index, cell in enumerate(self.source.cells):
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if not is_graded(cell) or grade_id in present:
+                continue
+            restored = _copy(cell)
+            if is_written(cell):  # a test cell's source is the master's anyway
+                restored.source = ("Cellule de réponse supprimée dans la copie rendue : remise "
+                                   "vide par le correcteur.\n\n" + restored.source)
+            before = next((c.metadata.nbgrader["grade_id"] for c in reversed(
+                self.source.cells[:index]) if c.metadata.get("nbgrader", {}).get("grade_id")
+                in present), None)
+            at = 0 if before is None else 1 + next(
+                i for i, c in enumerate(nb.cells)
+                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == before)
+            nb.cells.insert(at, restored)
+            present.add(grade_id)
 
     def _reset_identities(self, nb) -> None:
         """A cell's nbgrader flags (grade, points, locked...) are the master's, whatever the
@@ -245,7 +296,7 @@ class GradebookSession:
         nb, res = GetGrades(config=self.config).preprocess(nb, res)
         clear = ClearHiddenTests(config=self.config)
         for index, cell in enumerate(nb.cells):  # the master's test cells: a student's own
-            if is_graded(cell):                    # cells may quote markers, or half of them
+            if is_test(cell):                    # cells may quote markers, or half of them
                 nb.cells[index], res = clear.preprocess_cell(cell, res, index)
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")

@@ -22,13 +22,12 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import nbformat
-
 from .config import TP, Course
 from .execute import Execution
 from .judge_client import Judge
 from .judge_worker import JudgeWorker
-from .notebooks import Unusable, grade_cells, is_graded, load_submission, numpy_only_violations
+from .notebooks import (Unusable, grade_cells, is_test, load_submission,
+                        numpy_only_violations, written_points)
 from .results import CellResult, Status, TPResult, clean_text
 from .sandbox import Sandbox, forbid_inspection
 
@@ -49,8 +48,9 @@ def grade_tp(course: Course, tp: TP, submission: Path, *, hidden: bool = True,
     start = time.monotonic()
     seed = secrets.randbits(63) if seed is None else seed
     result = TPResult(tp=tp, notebook=str(submission), seed=seed)
-    master_nb = nbformat.read(course.master(tp), as_version=4)
+    master_nb = course.master_notebook(tp)
     result.cells = [CellResult(gid, pts) for gid, pts in grade_cells(master_nb)]
+    result.written = written_points(master_nb)
     try:
         submitted = load_submission(submission, f"{tp.name}/{tp.notebook_name}")
     except Unusable as exc:
@@ -88,7 +88,7 @@ def grade_tp(course: Course, tp: TP, submission: Path, *, hidden: bool = True,
         judge.progress = progress or judge.progress
         # Test cells only repeat in the kernel what the judge does (their result never counts):
         # they are not run; the judge's verdict is shown under each of them instead.
-        execution.run(nb, after_cell=judge, skip=is_graded)
+        execution.run(nb, after_cell=judge, skip=is_test)
         judge.finish()
         book.record_submission({c.grade_id: c.points for c in result.cells})
         result.graded_nb = nb

@@ -20,7 +20,7 @@ from typing import Callable
 from nbclient.exceptions import DeadKernelError
 
 from .judge_worker import JudgeWorker
-from .notebooks import is_graded
+from .notebooks import is_test
 from .process import ChildFailed
 from .protocol import ANSWER_MIME
 from .results import GRADER_FAULT_MESSAGE, CellResult, Status, clean_text
@@ -53,7 +53,7 @@ class Judge:
 
     def __call__(self, cell, index: int, run_code) -> None:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if not is_graded(cell) or grade_id not in self.results:
+        if not is_test(cell) or grade_id not in self.results:
             return
         result = self.results[grade_id]
         if result.status != Status.NOT_RUN or any(a.result is result for a in self.asked):

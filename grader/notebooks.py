@@ -12,7 +12,7 @@ import nbformat
 
 
 CODE_STUB = "# VOTRE CODE ICI\nraise NotImplementedError()"
-TEXT_STUB = "VOTRE RÉPONSE ICI"
+TEXT_STUB = "**Votre réponse :** *(écrivez votre réponse ici)*"  # written answers
 MAX_NOTEBOOK_BYTES = 100 * 2**20
 MAX_NOTEBOOK_DEPTH = 64  # a notebook's JSON nests about 8 deep; outputs' JSON data a little more
 
@@ -95,15 +95,41 @@ def load_submission(path: Path, shown: str | None = None) -> nbformat.NotebookNo
 
 
 def is_graded(cell) -> bool:
-    """A test cell: nbgrader's `grade` flag (the grader restores it from the master)."""
+    """A cell with points: nbgrader's `grade` flag (the grader restores it from the master)."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return isinstance(meta, dict) and bool(meta.get("grade"))
 
 
+def is_test(cell) -> bool:
+    """A test cell: graded and not the student's to write (the judge gives its points)."""
+    return is_graded(cell) and not cell.metadata["nbgrader"].get("solution")
+
+
+def is_written(cell) -> bool:
+    """A written answer: graded and the student's to write (instructors give its points, in
+    formgrader)."""
+    return is_graded(cell) and bool(cell.metadata["nbgrader"].get("solution"))
+
+
 def grade_cells(master: nbformat.NotebookNode) -> list[tuple[str, float]]:
-    """(grade_id, points) of the master's graded cells, in notebook order."""
+    """(grade_id, points) of the master's test cells, in notebook order."""
     return [(c.metadata.nbgrader["grade_id"], float(c.metadata.nbgrader.get("points", 0)))
-            for c in master.cells if is_graded(c)]
+            for c in master.cells if is_test(c)]
+
+
+def master_notebook(path: Path, written_points: float) -> nbformat.NotebookNode:
+    """A master as graded: each written answer worth `written_points` (course.toml, per TP;
+    0 by default: the grade is the tests' alone)."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if is_written(cell):
+            cell.metadata.nbgrader["points"] = written_points
+    return nb
+
+
+def written_points(master: nbformat.NotebookNode) -> float:
+    return sum(float(c.metadata.nbgrader.get("points", 0)) for c in master.cells
+               if is_written(c))
 
 
 def _preprocess(nb, steps, cfg=None):
@@ -140,8 +166,8 @@ def release(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
                        (ClearHiddenTests, ClearMarkScheme, ComputeChecksums))
 
 
-def starter_text(master_path: Path) -> str:
-    return nbformat.writes(release(nbformat.read(master_path, as_version=4))) + "\n"
+def starter_text(master: nbformat.NotebookNode) -> str:
+    return nbformat.writes(release(master)) + "\n"
 
 
 # -- static rule: from-scratch answers use NumPy only ------------------------------------------

@@ -23,7 +23,8 @@ import nbformat
 from .class_grading import grade_class
 from .collect import Submission, load_manifest
 from .config import TP, Course, CourseError
-from .exports import default_db_url
+from .exports import default_db_url, record_path
+from .formgrader import sanitized
 from .gradebook import GradebookSession
 from .notebooks import grade_cells
 from .report import tp_json
@@ -49,11 +50,22 @@ def _seed(secret: bytes, tp: TP, student: str) -> int:
                           "big") >> 1
 
 
+def shard_of(subs: list[Submission], shard: tuple[int, int] | None) -> list[Submission]:
+    """Part i of n of the class (1 ≤ i ≤ n): every n-th student in id order, from the i-th, so
+    that n runners given the same manifest grade each student exactly once."""
+    if shard is None:
+        return subs  # the roster's order
+    return sorted(subs, key=lambda s: s.student)[shard[0] - 1::shard[1]]
+
+
 def autograde(course: Course, tp: TP, work: Path, db_url: str | None = None, jobs: int = 1,
               allow_unsandboxed: bool = False,
-              progress: Callable[[str, TPResult], None] | None = None) -> dict[str, TPResult]:
-    """Grade every collected submission of `tp` and record it in the gradebook, each student as
-    soon as graded (an interrupted run keeps what it recorded; re-running is idempotent).
+              progress: Callable[[str, TPResult], None] | None = None,
+              shard: tuple[int, int] | None = None) -> dict[str, TPResult]:
+    """Grade every collected submission of `tp` (or the `shard` (i, n) of them) and record it in
+    the gradebook, each student as soon as graded (an interrupted run keeps what it recorded;
+    re-running is idempotent). Shards may run at once on several machines into one PostgreSQL
+    gradebook: they share no student and no file of the work dir.
 
     The grade of record fails closed: without the sandbox it refuses, unless `allow_unsandboxed`
     (then every record says so)."""
@@ -65,10 +77,11 @@ def autograde(course: Course, tp: TP, work: Path, db_url: str | None = None, job
             "bubblewrap ; espaces de noms utilisateur autorisés), ou relancez avec "
             "--allow-unsandboxed : ce sera noté pour chaque copie.")
     db_url = db_url or default_db_url(work)
-    subs = load_manifest(work, tp)
+    subs = shard_of(load_manifest(work, tp), shard)
     secret = course_secret(work)
-    GradebookSession(db_url, tp.name).save_master_once(course.master(tp))
-    cells = grade_cells(nbformat.read(course.master(tp), as_version=4))
+    master = course.master_notebook(tp)
+    GradebookSession(db_url, tp.name).save_master_once(master)
+    cells = grade_cells(master)
     feedback_dir = work / "feedback" / tp.name
     feedback_dir.mkdir(parents=True, exist_ok=True)
     by_student = {s.student: s for s in subs}
@@ -82,7 +95,7 @@ def autograde(course: Course, tp: TP, work: Path, db_url: str | None = None, job
         try:
             _record(course, tp, work, db_url, sub, result, feedback_dir, unsandboxed)
         except Exception as exc:  # one student's record never stops the class
-            _save_note(work, tp, sub, f"enregistrement impossible ({type(exc).__name__}: "
+            _save_record(work, tp, sub, f"enregistrement impossible ({type(exc).__name__}: "
                        f"{exc})"[:300], unsandboxed)
         if progress and result is not None:
             progress(student, result)
@@ -106,31 +119,34 @@ def _record(course: Course, tp: TP, work: Path, db_url: str, sub: Submission,
     if faults:
         problem = (f"{faults} erreur(s) du correcteur : à re-corriger ({result.faults[0].fault})"
                    [:300])
-    _save_note(work, tp, sub, problem, unsandboxed)
-    path = results_path(work, tp, sub.student)  # each exercise's diagnostic, for the report
-    if result is None:
-        path.unlink(missing_ok=True)  # no copy now: an earlier run's diagnostics do not count
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(tp_json(result), ensure_ascii=False), encoding="utf-8")
+    _save_record(work, tp, sub, problem, unsandboxed, result)
+    graded = autograded_path(work, tp, sub.student)  # where formgrader looks for it
     if result is not None and result.graded_nb is not None:
+        graded.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(sanitized(result.graded_nb), graded)
         (feedback_dir / f"{sub.student}.html").write_text(
             book.feedback_html(result.graded_nb), encoding="utf-8")
+    else:
+        graded.unlink(missing_ok=True)
 
 
-def results_path(work: Path, tp: TP, student: str) -> Path:
-    return work / "results" / tp.name / f"{student}.json"
+def autograded_path(work: Path, tp: TP, student: str) -> Path:
+    """The graded notebook (the judge's verdicts under each test cell), in nbgrader's course
+    layout: formgrader shows it to the instructors who grade the written answers."""
+    return work / "autograded" / student / tp.name / tp.notebook_name
 
 
-def _save_note(work: Path, tp: TP, sub: Submission, problem: str | None,
-               unsandboxed: str | None = None) -> None:
-    """Why a student has no grade, or how late, or how it was graded: kept beside the
-    gradebook for the exports."""
-    path = work / "notes.json"
-    notes = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+def _save_record(work: Path, tp: TP, sub: Submission, problem: str | None,
+                 unsandboxed: str | None = None, result: TPResult | None = None) -> None:
+    """Beside the gradebook, one file per copy (so that shards never write the same file):
+    why the student has no grade, how late, how it was graded (for the exports), and each
+    exercise's status and diagnostic (for the class report)."""
     text = "; ".join(t for t in (
         problem, f"rendu en retard de {sub.late_days} jour(s) : −{sub.penalty:g} point(s)"
         if sub.late_days and not problem else "", unsandboxed) if t)
-    notes.setdefault(tp.name, {})[sub.student] = {"name": sub.name, "note": text,
-                                                  "commit": sub.commit}
-    path.write_text(json.dumps(notes, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    record = {"name": sub.name, "note": text, "commit": sub.commit}
+    if result is not None:
+        record.update(tp_json(result))
+    path = record_path(work, tp.name, sub.student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

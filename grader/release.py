@@ -38,7 +38,7 @@ def write_starters(course: Course) -> list[str]:
     for tp in course.tps.values():
         if course.master(tp).exists():
             target = course.folder(tp) / tp.notebook_name
-            target.write_text(starter_text(course.master(tp)), encoding="utf-8")
+            target.write_text(starter_text(course.master_notebook(tp)), encoding="utf-8")
             done.append(tp.name)
     return done
 
@@ -126,7 +126,7 @@ def build_template(course: Course, target: Path) -> None:
             continue
         shutil.copytree(folder, target / tp.name, ignore=_ignore_in_tp_folder)
         if course.master(tp).exists():
-            starter = starter_text(course.master(tp))
+            starter = starter_text(course.master_notebook(tp))
             (target / tp.name / tp.notebook_name).write_text(starter, encoding="utf-8")
             (masters / tp.notebook_name).write_text(starter, encoding="utf-8")
     git = ["git", "-C", str(target), "-c", "user.name=Équipe pédagogique",

@@ -85,6 +85,9 @@ def tp_block(r: TPResult) -> str:
         lines.append(f"   {c.grade_id:<{width}}  {pts:>11}  {c.status}{msg}")
     lines.append(f"   Total {r.tp.name} : {r.score:g}/{r.max_score:g} points, "
                  f"{r.grade:.2f}/{GRADE_SCALE:.0f}  ({r.seconds:.1f} s)")
+    if r.written:
+        lines.append(f"   Réponses écrites : {r.written:g} point(s) en attente de la correction "
+                     "de l'équipe pédagogique (comptés 0 d'ici là).")
     if not r.hidden and not r.problem:
         lines.append("   Tests publics seulement : la note officielle vérifie aussi vos "
                      "fonctions sur des cas cachés.")
@@ -107,6 +110,7 @@ def tp_json(r: TPResult) -> dict:
         "hidden": r.hidden,
         "seconds": round(r.seconds, 2),
         "grader_faults": len(r.faults),
+        "written_pending": r.written,
         "cells": [
             {"grade_id": c.grade_id, "points": c.points, "max": c.max_points,
              "status": str(c.status), "message": clean_text(c.message),
@@ -121,6 +125,7 @@ def tp_from_json(tp, data: dict, feedback_html: str | None = None) -> TPResult:
     return TPResult(
         tp=tp, notebook=data["notebook"], problem=data["problem"], seed=data["seed"],
         hidden=data.get("hidden", True), seconds=data["seconds"], feedback_html=feedback_html,
+        written=data.get("written_pending", 0.0),
         cells=[CellResult(c["grade_id"], c["max"], c["points"], Status(c["status"]),
                           c["message"], c.get("fault"))
                for c in data["cells"]])

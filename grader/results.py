@@ -59,6 +59,7 @@ class TPResult:
     seconds: float = 0.0
     feedback_html: str | None = None
     graded_nb: dict | None = None  # the executed notebook with the judge's verdicts
+    written: float = 0.0  # points of the written answers: instructors grade them (0 till then)
 
     @property
     def score(self) -> float:
@@ -66,7 +67,7 @@ class TPResult:
 
     @property
     def max_score(self) -> float:
-        return sum(c.max_points for c in self.cells)
+        return sum(c.max_points for c in self.cells) + self.written
 
     @property
     def grade(self) -> float:

@@ -7,9 +7,10 @@
    gradebook, reports). Runs alternate, `--repeat` times; the best of each and their ratio are
    printed, with the time until the grade line.
 2. Official grading of `--submissions` copies of the first TP (half master, half starter) with
-   `autograde --jobs 1` and `--jobs 2`: the fixed cost per notebook is the autograde time minus
-   the plain execution of the same notebooks, divided by their number. Then the re-grade of an
-   unchanged notebook from the cache.
+   `autograde --jobs 1`, `--jobs 2` and two `--shard`s at once (copies per minute; a shard's
+   efficiency is the one-process time over twice the two shards' time): the fixed cost per
+   notebook is the autograde time minus the plain execution of the same notebooks, divided by
+   their number. Then the re-grade of an unchanged notebook from the cache.
 Wall times on a shared 2-core machine are noisy: compare ratios taken in the same run.
 """
 
@@ -129,18 +130,31 @@ def official(course, tp, env, count: int) -> None:
             shutil.copy(course.master(tp) if i % 2 == 0 else starter, nb)
             subs.append(Submission(student=f"e{i:02d}", name=f"Étudiant {i}", notebook=str(nb)))
         times = {}
-        for jobs in (1, 2):
-            work = tmp / f"work{jobs}"
+        for run in ("1", "2", "shards"):
+            work = tmp / f"work-{run}"
             (work / "collected" / tp.name).mkdir(parents=True)
             (work / "collected" / tp.name / "manifest.json").write_text(
                 json.dumps([s.__dict__ for s in subs]))
-            times[jobs] = timed([sys.executable, "-m", "grader", "autograde", "--tp", tp.name,
-                                 "--jobs", str(jobs), "--work", str(work)], env)[0]
+            cmd = [sys.executable, "-m", "grader", "autograde", "--tp", tp.name, "--work",
+                   str(work)]
+            if run == "shards":  # two runners' shards at once, one gradebook
+                start = time.perf_counter()
+                procs = [subprocess.Popen([*cmd, "--shard", f"{i}/2"], cwd=ROOT, env=env,
+                                          stdout=subprocess.DEVNULL) for i in (1, 2)]
+                if any(p.wait() for p in procs):
+                    raise SystemExit("échec : autograde --shard")
+                times[run] = time.perf_counter() - start
+            else:
+                times[run] = timed([*cmd, "--jobs", run], env)[0]
         executed = sum(plain[course.master(tp) if i % 2 == 0 else starter] for i in range(count))
-        print(f"autograde de {count} copies de {tp.name} : --jobs 1 {times[1]:.0f} s, "
-              f"--jobs 2 {times[2]:.0f} s (ratio {times[1] / times[2]:.2f}) ; exécution seule "
-              f"des mêmes notebooks {executed:.0f} s ; coût fixe par copie (--jobs 1) "
-              f"{(times[1] - executed) / count:.2f} s")
+        rate = {run: 60 * count / t for run, t in times.items()}
+        print(f"autograde de {count} copies de {tp.name} : --jobs 1 {times['1']:.0f} s "
+              f"({rate['1']:.1f} copies/min), --jobs 2 {times['2']:.0f} s ({rate['2']:.1f} "
+              f"copies/min) ; exécution seule des mêmes notebooks {executed:.0f} s ; coût fixe "
+              f"par copie (--jobs 1) {(times['1'] - executed) / count:.2f} s")
+        print(f"2 parts (--shard 1/2 et 2/2 à la fois, un carnet) : {times['shards']:.0f} s "
+              f"({rate['shards']:.1f} copies/min) ; efficacité de 2 parts contre 1 : "
+              f"{times['1'] / (2 * times['shards']):.2f}")
         cache = tmp / "cache"
         grade = [sys.executable, "-m", "grader", "grade", tp.name, "--from", "solutions",
                  "--out", str(tmp / "out"), "--cache", str(cache)]

@@ -37,6 +37,7 @@ import pytest
 from grader.config import ROOT, load_course
 from grader.judging import JudgeFault, run_verdict
 from grader.masters import Master
+from grader.notebooks import TEXT_STUB, is_test, is_written
 from grader.protocol import (CheckFailed, PUBLIC_SEED, decode_answer, encode_answer, evaluate,
                              load_cases, payload, roundtrip, save_cases)
 from grader.results import Status
@@ -134,8 +135,7 @@ class CourseSuite:
 
     # -- the master and the judge agree ------------------------------------------------------
     def test_points_and_test_cells_are_the_checks(self):
-        graded = [c for c in self.master.notebook.cells
-                  if c.metadata.get("nbgrader", {}).get("grade")]
+        graded = [c for c in self.master.notebook.cells if is_test(c)]
         points = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
                   for c in graded}
         assert len(points) == len(graded), "grade_id en double"
@@ -146,6 +146,17 @@ class CourseSuite:
             gid = cell.metadata["nbgrader"]["grade_id"]
             assert cell.cell_type == "code" and cell.source == TEST_TEMPLATE.format(gid)
             assert cell.metadata["nbgrader"]["locked"] and not cell.metadata["nbgrader"]["solution"]
+
+    def test_written_answers_are_manually_graded_cells(self):
+        """Each « Votre réponse » cell is an nbgrader answer cell for formgrader, worth
+        nothing in the master (course.toml's written_points gives them their points)."""
+        cells = self.master.notebook.cells
+        answers = [c for c in cells if c.cell_type == "markdown" and "Votre réponse" in c.source]
+        assert answers and answers == [c for c in cells if is_written(c)]
+        for cell in answers:
+            meta = cell.metadata["nbgrader"]
+            assert meta["grade_id"].startswith("reponse_") and meta["points"] == 0
+            assert not meta["locked"] and cell.source == TEXT_STUB
 
     def test_every_exercise_has_a_check(self):
         assert set(self.checks) == set(self.checks.exercises)

@@ -73,6 +73,19 @@ def test_deleted_test_cells_are_restored(grade):
     assert points(grade(nb)) == FULL
 
 
+def test_a_deleted_answer_cell_comes_back_empty_where_it_was(grade):
+    """Its master predecessor is a locked question (nbgrader's own add_missing_cells stops
+    there with a KeyError): the answer cell comes back after it, empty, with a note."""
+    nb = master()
+    nb.cells = [c for c in nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") != "reponse_moyenne"]
+    r = grade(nb)
+    assert points(r) == FULL and r.problem is None
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in r.graded_nb["cells"]]
+    assert ids[ids.index("md_question") + 1] == "reponse_moyenne"
+    assert "Cellule de réponse supprimée" in r.graded_nb["cells"][-1]["source"]
+
+
 def test_edited_test_cells_are_restored(grade):
     nb = master()
     for c in nb.cells:

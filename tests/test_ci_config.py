@@ -1,4 +1,4 @@
-"""The student pipeline is valid GitLab CI (offline schema) and reads our grade line."""
+"""The pipelines are valid GitLab CI (offline schema); the students' read our grade line."""
 
 import re
 import subprocess
@@ -12,7 +12,8 @@ from grader.config import ROOT
 from grader.report import grade_line
 
 
-PIPELINES = [".gitlab-ci.yml", "ci/protected.gitlab-ci.yml"]
+STUDENTS = [".gitlab-ci.yml", "ci/protected.gitlab-ci.yml"]
+PIPELINES = [*STUDENTS, "ci/instructors.gitlab-ci.yml"]  # run by test_shards.py
 
 
 @pytest.mark.parametrize("name", PIPELINES)
@@ -23,7 +24,7 @@ def test_gitlab_ci_matches_schema(name):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("name", PIPELINES)
+@pytest.mark.parametrize("name", STUDENTS)
 def test_coverage_regex_reads_the_percentage_of_the_grade_line(name):
     ci = yaml.safe_load((ROOT / name).read_text())
     pattern = ci["grade"]["coverage"].strip("/")
@@ -32,7 +33,7 @@ def test_coverage_regex_reads_the_percentage_of_the_grade_line(name):
     assert matches == ["67.50"]
 
 
-@pytest.mark.parametrize("name", PIPELINES)
+@pytest.mark.parametrize("name", STUDENTS)
 def test_one_grading_job_grades_every_tp(name):
     """A commit costs what it changed: unchanged notebooks come from the grade cache, and the
     environment is restored once (student pipeline), or is the image (protected one)."""

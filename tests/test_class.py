@@ -16,7 +16,7 @@ from conftest import make_toy_course, master
 from processes import cmdline, descendants
 from grader.collect import Submission, manifest_path, read_roster
 from grader.config import CourseError, load_course
-from grader.exports import tp_grades
+from grader.exports import notes as grader_notes, tp_grades
 from grader.official import autograde
 from grader.results import Status
 
@@ -91,7 +91,7 @@ def test_broken_notebooks_are_recorded_and_the_class_graded(tmp_path):
     feedback = (work / "feedback" / "toy" / "marqueur.html").read_text()
     assert 'check("carre", hidden=True)' not in feedback  # the master's hidden test
     assert "check('carre', hidden=True)" in feedback  # the student's own text, quoted
-    notes = json.loads((work / "notes.json").read_text())["toy"]
+    notes = grader_notes(work)["toy"]
     assert "imbriquée" in notes["profond"]["note"]
 
 
@@ -122,7 +122,7 @@ def test_a_grading_process_killed_midway_costs_that_student_only(tmp_path):
     assert killed
     assert results["lent"].cells[0].status == Status.GRADER_FAULT and results["lent"].grade == 0
     assert results["alice"].grade == 20 and results["zoe"].grade == 20
-    notes = json.loads((work / "notes.json").read_text())["toy"]
+    notes = grader_notes(work)["toy"]
     assert "erreur(s) du correcteur" in notes["lent"]["note"]
 
 

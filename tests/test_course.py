@@ -31,7 +31,7 @@ def graded(request, monkeypatch):
 def test_starter_is_in_sync_with_master(tp):
     starter = COURSE.folder(tp) / tp.notebook_name
     assert starter.exists(), f"run `make release` to create {starter}"
-    assert starter.read_text(encoding="utf-8") == starter_text(COURSE.master(tp)), (
+    assert starter.read_text(encoding="utf-8") == starter_text(COURSE.master_notebook(tp)), (
         f"{starter} is out of sync with solutions/{tp.notebook_name}: run `make release`")
 
 

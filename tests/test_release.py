@@ -70,7 +70,7 @@ def _leaks(template):
     """(file, answers found in it) for every file of `template` holding an answer."""
     # the answers: runs of solution lines that no starter has (given code is not an answer)
     starters = "\n".join(line for tp in PUBLISHED for line in _code_lines("\n".join(
-        c.source for c in nbformat.reads(starter_text(COURSE.master(tp)), as_version=4).cells)))
+        c.source for c in nbformat.reads(starter_text(COURSE.master_notebook(tp)), as_version=4).cells)))
     answers = {run for tp in PUBLISHED for run in _answers(COURSE.master(tp))
                if run not in starters}
     assert answers, "the masters have solution regions"
