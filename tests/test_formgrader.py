@@ -4,27 +4,20 @@ judge's verdicts, gives points and a comment through formgrader's own HTTP API, 
 of record, re-grading, feedback and the student's per-commit report all follow."""
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from dataclasses import asdict
 
 import nbformat
 import pytest
 
 from conftest import make_toy_course, master, solution_cell, with_answer
+from formgrader_client import Formgrader
 from grader.collect import Submission, manifest_path
-from grader.config import ROOT, load_course
+from grader.config import load_course
 from grader.exports import tp_grades
 from grader.official import autograde
 from grader.report import tp_block
 from grader.returns import feedback_page
 
-TOKEN = "jeton-de-test"
 ATTACK = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 
 
@@ -56,48 +49,6 @@ def graded_class(tmp_path):
     manifest_path(work, tp).write_text(json.dumps([asdict(s) for s in subs]))
     results = autograde(course, tp, work)
     return course, tp, work, results
-
-
-class Formgrader:
-    """`grader formgrader` running, and formgrader's HTTP API as its pages call it."""
-
-    def __init__(self, course, work):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "grader", "--course", str(course.root / "course.toml"),
-             "formgrader", "--work", str(work), "--port", str(self.port), "--no-browser"],
-            cwd=ROOT, env=dict(os.environ, JUPYTER_TOKEN=TOKEN), stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                self.get("/api/status")
-                return
-            except OSError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.close()
-                    raise RuntimeError("formgrader did not start") from None
-                time.sleep(0.5)
-
-    def request(self, path, data=None):
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}", method="PUT" if data else "GET",
-            data=json.dumps(data).encode() if data else None,
-            headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.read().decode()
-
-    def get(self, path):
-        return self.request(path)
-
-    def json(self, path):
-        return json.loads(self.get(path))
-
-    def close(self):
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        self.proc.wait(timeout=30)
 
 
 def test_written_answers_are_graded_in_formgrader(graded_class):

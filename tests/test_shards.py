@@ -5,34 +5,20 @@ Concurrent shards must lose and duplicate nothing: the same gradebook, records a
 one process grading the whole class.
 """
 
-import os
 import shutil
 import subprocess
 import sys
 
 import pytest
 
-from classroom import EXPECTED_TOY, GCL, classroom, grader, read_csv  # noqa: F401
+from classroom import (EXPECTED_TOY, GCL, PG, classroom, fresh_database, grader,  # noqa: F401
+                       read_csv)
 from grader.collect import Submission
 from grader.config import ROOT
 from grader.official import shard_of
 
-PG = os.environ.get("GRADER_TEST_DB_URL")
 needs_pg = pytest.mark.skipif(not PG, reason="no PostgreSQL server (.ci/run starts one and "
                                              "sets GRADER_TEST_DB_URL)")
-
-
-def fresh_database(name: str) -> str:
-    """An empty database `name` on the test server, and its URL."""
-    import sqlalchemy
-
-    engine = sqlalchemy.create_engine(PG, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    base, _, query = PG.partition("?")
-    return f"{base.rsplit('/', 1)[0]}/{name}?{query}"
 
 
 def gradebook_rows(url: str) -> list[tuple]:
