@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,15 +32,16 @@ c.Exchange.root = {exchange!r}  # unused (collect and retours use git): a quiet,
 """
 
 
-SAFE_OUTPUTS = {"text/plain", "image/png", "image/jpeg", "image/gif", "text/latex"}
+IMAGES = {"image/png", "image/jpeg", "image/gif"}  # base64 text in an <img src="data:...">
+BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
 
 
 def sanitized(nb):
     """The graded notebook as formgrader may show it, each judge's verdict as the output of its
     test cell. Formgrader's template passes raw HTML through, so the HTML in markdown cells is
     cleaned (no script, no event handler, no style; the Markdown around it stays), HTML and
-    Markdown outputs are cleaned too, and outputs that can run code (JavaScript, SVG, widgets)
-    are replaced by a note."""
+    Markdown outputs are cleaned too, LaTeX is shown as text, images must be base64, and
+    outputs that can run code (JavaScript, SVG, widgets) are replaced by a note."""
     from nbconvert.filters import clean_html, markdown2html
 
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
@@ -61,7 +63,11 @@ def sanitized(nb):
                     data[mime] = clean_html(_text(data[mime]))
                 elif mime == "text/markdown":
                     data["text/html"] = clean_html(markdown2html(_text(data.pop(mime))))
-                elif mime not in SAFE_OUTPUTS:
+                elif mime == "text/latex":  # written into the page as it is: shown as text
+                    data.setdefault("text/plain", _text(data.pop(mime)))
+                elif mime in IMAGES and BASE64.fullmatch(_text(data[mime])):
+                    pass  # an image, and nothing that could close its attribute
+                elif mime != "text/plain":
                     del data[mime]
                     data.setdefault("text/plain", f"[sortie {mime} retirée pour la notation]")
     return nb

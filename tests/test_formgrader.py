@@ -101,10 +101,14 @@ def test_hostile_outputs_never_reach_the_instructors_browser():
         nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
             "display_data", data={"text/html": ATTACK, "application/javascript": "alert(3)",
                                   "image/svg+xml": "<svg onload=alert(4)></svg>",
-                                  "text/markdown": ATTACK, "image/png": "iVBORw0KGgo="})])])
-    clean = json.dumps(sanitized(nb))
-    for bad in ("<script", "<img src=x", "<style", "<svg", "alert(3)"):
-        assert bad not in clean, bad
-    out = sanitized(nb).cells[1].outputs[0].data
-    assert set(out) == {"text/html", "text/plain", "image/png"}
+                                  "text/markdown": ATTACK, "image/png": "iVBORw0KGgo="}),
+            nbformat.v4.new_output("display_data", data={  # out of its attribute, raw LaTeX
+                "image/jpeg": "x' onerror='alert(5)", "text/latex": "<img src=y onerror=a>"})])])
+    clean = sanitized(nb)
+    text = json.dumps(clean)
+    for bad in ("<script", "<img src=x", "<style", "<svg", "alert(3)", "alert(5)"):
+        assert bad not in text, bad
+    first, second = (o.data for o in clean.cells[1].outputs)
+    assert set(first) == {"text/html", "text/plain", "image/png"}
+    assert set(second) == {"text/plain"}  # the LaTeX, as text
     assert "**gras**" in sanitized(nb).cells[0].source
