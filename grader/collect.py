@@ -68,7 +68,8 @@ def _git(*args, cwd: Path | None = None) -> str:
     return proc.stdout
 
 
-def _sync(url: str, repo: Path) -> None:
+def sync_mirror(url: str, repo: Path) -> None:
+    """`repo`: a mirror of the student's repository at `url`, cloned or brought up to date."""
     if (repo / "HEAD").exists():
         _git("--git-dir", str(repo), "fetch", "--quiet", "--prune", "origin",
              "+refs/heads/*:refs/heads/*")
@@ -97,7 +98,7 @@ def collect_one(course: Course, tp: TP, row: dict, work: Path) -> Submission:
     repo = work / "repos" / f"{sub.student}.git"
     path = f"{tp.name}/{tp.notebook_name}"
     try:
-        _sync(row["git_url"].strip(), repo)
+        sync_mirror(row["git_url"].strip(), repo)
         log = _git("--git-dir", str(repo), "log", "--format=%H %cI", "HEAD", "--", path)
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         sub.problem = f"dépôt inaccessible ou vide ({exc})"[:300]

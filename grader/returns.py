@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from nbgrader.api import MissingEntry
 
-from .collect import _sync, load_manifest, read_roster
-from .config import GRADE_SCALE, TP, Course
+from .collect import load_manifest, read_roster, sync_mirror
+from .config import GRADE_SCALE, TP, Course, CourseError
 from .exports import default_db_url, gradebook, records, tp_grades
 
 BRANCH = "retours"
@@ -50,7 +51,12 @@ def comments(db_url: str, tp: TP) -> dict[str, list[tuple[str, str]]]:
     """The instructors' comments in the gradebook (formgrader), by student: (cell, text)."""
     out: dict[str, list[tuple[str, str]]] = {}
     with gradebook(db_url) as gb:
-        for sub in gb.find_assignment(tp.name).submissions:
+        try:
+            submissions = gb.find_assignment(tp.name).submissions
+        except MissingEntry:
+            raise CourseError(f"{tp.name} n'a pas encore été corrigé : lancez d'abord "
+                              f"`grader autograde --tp {tp.name}`") from None
+        for sub in submissions:
             for c in sub.notebooks[0].comments:
                 if c.manual_comment:
                     out.setdefault(sub.student.id, []).append((c.name, c.manual_comment))
@@ -141,7 +147,7 @@ def deliver(course: Course, tp: TP, roster: Path, work: Path,
             files["retour.html"] = page.encode()
         repo = work / "repos" / f"{student}.git"
         try:
-            _sync(url, repo)
+            sync_mirror(url, repo)
             out.append(Delivery(student, _deliver(repo, url, tp, files)))
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             out.append(Delivery(student, f"dépôt inaccessible ou envoi refusé ({exc})"[:300],

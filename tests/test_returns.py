@@ -59,6 +59,13 @@ def test_feedback_lands_on_a_branch_of_its_own_and_only_once(classroom):
         assert subprocess.run(["git", "--git-dir", str(remote(c, sid)), "merge-base", "main",
                                "retours"]).returncode == 1  # a history of its own
 
+    early = subprocess.run([sys.executable, "-m", "grader", "--course",
+                            str(c["root"] / "course.toml"), "retours", "--tp", "toy2",
+                            "--roster", str(c["roster"]), "--work", str(work)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=600)
+    assert early.returncode == 3 and "toy2 n'a pas encore été corrigé" in early.stderr
+    assert "Traceback" not in early.stderr
+
     tips = {sid: git("--git-dir", str(remote(c, sid)), "rev-parse", "retours", cwd=c["tmp"])
             for sid in mains}
     again = retours(c, work)
