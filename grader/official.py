@@ -32,16 +32,28 @@ from .results import TPResult
 from .sandbox import isolation_problem
 
 
-def course_secret(work: Path) -> bytes:
+def course_secret(work: Path, shard: tuple[int, int] | None = None) -> bytes:
     """The seed of the hidden cases: GRADER_SECRET, else a random secret kept in the work dir
-    (never in a student's reach), so that re-grading draws the same cases."""
+    (never in a student's reach), so that re-grading draws the same cases. Shards need
+    GRADER_SECRET: runners do not share a work dir, and each would draw other cases."""
     if os.environ.get("GRADER_SECRET"):
         return os.environ["GRADER_SECRET"].encode()
+    if shard is not None:
+        raise CourseError("--shard : toutes les parts doivent tirer les mêmes cas cachés ; "
+                          "donnez à chacune la même variable GRADER_SECRET (variable masquée "
+                          "du projet des enseignants)")
     path = work / "secret"
-    if not path.exists():
+    if not path.exists():  # created whole or not at all (two gradings may start at once)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        draft = path.with_name(f"secret.{os.getpid()}")
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip().encode()
 
 
@@ -78,7 +90,7 @@ def autograde(course: Course, tp: TP, work: Path, db_url: str | None = None, job
             "--allow-unsandboxed : ce sera noté pour chaque copie.")
     db_url = db_url or default_db_url(work)
     subs = shard_of(load_manifest(work, tp), shard)
-    secret = course_secret(work)
+    secret = course_secret(work, shard)
     master = course.master_notebook(tp)
     GradebookSession(db_url, tp.name).save_master_once(master)
     cells = grade_cells(master)

@@ -139,7 +139,8 @@ def official(course, tp, env, count: int) -> None:
                    str(work)]
             if run == "shards":  # two runners' shards at once, one gradebook
                 start = time.perf_counter()
-                procs = [subprocess.Popen([*cmd, "--shard", f"{i}/2"], cwd=ROOT, env=env,
+                procs = [subprocess.Popen([*cmd, "--shard", f"{i}/2"], cwd=ROOT,
+                                          env=dict(env, GRADER_SECRET="banc d'essai"),
                                           stdout=subprocess.DEVNULL) for i in (1, 2)]
                 if any(p.wait() for p in procs):
                     raise SystemExit("échec : autograde --shard")

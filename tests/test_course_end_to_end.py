@@ -44,7 +44,8 @@ def run(root, *args):
 
 @pytest.mark.skipif(not PG,
                     reason="no PostgreSQL server (.ci/run starts one and sets GRADER_TEST_DB_URL)")
-def test_a_term_from_release_to_feedback(tmp_path):
+def test_a_term_from_release_to_feedback(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_SECRET", "le-secret-du-trimestre")  # shared by the shards
     root = make_toy_course(tmp_path / "cours")
     toml = root / "course.toml"
     toml.write_text(toml.read_text().replace('title = "TP de test"',

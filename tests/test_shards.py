@@ -52,8 +52,23 @@ def test_a_wrong_shard_is_one_french_line(classroom, shard):
     assert "Traceback" not in proc.stderr
 
 
+def test_shards_without_a_shared_secret_are_refused(classroom, monkeypatch):
+    """Each runner would draw its own hidden cases: the class would not be graded alike."""
+    monkeypatch.delenv("GRADER_SECRET", raising=False)
+    c = classroom
+    work = c["tmp"] / "var-sans-secret"
+    grader(c, "collect", "--tp", "toy", "--roster", str(c["roster"]), "--work", str(work))
+    proc = subprocess.run([sys.executable, "-m", "grader", "--course",
+                           str(c["root"] / "course.toml"), "autograde", "--tp", "toy",
+                           "--work", str(work), "--shard", "1/2"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 3 and "même variable GRADER_SECRET" in proc.stderr
+    assert not (work / "gradebook.db").exists()
+
+
 @needs_pg
-def test_four_shards_at_once_grade_like_one_process(classroom):
+def test_four_shards_at_once_grade_like_one_process(classroom, monkeypatch):
+    monkeypatch.setenv("GRADER_SECRET", "le-secret-du-cours")  # every run draws the same cases
     c = classroom
     one, shards = fresh_database("une_passe"), fresh_database("quatre_parts")
     work_one, work_shards = c["tmp"] / "var-une-passe", c["tmp"] / "var-parts"
