@@ -151,7 +151,8 @@ class CourseSuite:
         """Each « Votre réponse » cell is an nbgrader answer cell for formgrader, worth
         nothing in the master (course.toml's written_points gives them their points)."""
         cells = self.master.notebook.cells
-        answers = [c for c in cells if c.cell_type == "markdown" and "Votre réponse" in c.source]
+        answers = [c for c in cells if c.cell_type == "markdown"
+                   and c.source.lstrip().startswith("**Votre réponse")]
         assert answers and answers == [c for c in cells if is_written(c)]
         for cell in answers:
             meta = cell.metadata["nbgrader"]
