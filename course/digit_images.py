@@ -10,11 +10,12 @@ from .torch_tools import vers_numpy
 
 
 def charger_chiffres():
-    """The 8x8 digits of scikit-learn (`load_digits`), pixels divided by 16 (in [0, 1]).
+    """Les chiffres 8x8 de scikit-learn (`load_digits`), pixels divisés par 16 (dans [0, 1]).
 
-    Returns (X_train, X_test, y_train, y_test): X of shapes (1347, 64) and (450, 64), float32;
-    y the labels 0-9. The split is the course's (`course.digits.split`: stratified, 25 % test,
-    random_state=0): the judges keep the test images as held-out data.
+    Renvoie (X_train, X_test, y_train, y_test) : X de formes (1347, 64) et (450, 64), en float32 ;
+    y les étiquettes 0-9. Le découpage est celui du cours (`course.digits.split` : stratifié,
+    25 % de test, random_state=0) : les correcteurs gardent les images de test comme données mises
+    de côté.
     """
     X_train, X_test, y_train, y_test = split()
     return ((X_train / 16.0).astype(np.float32), (X_test / 16.0).astype(np.float32),
@@ -22,8 +23,8 @@ def charger_chiffres():
 
 
 def afficher_chiffres(images, n_colonnes=10, titre=None, etiquettes=None, taille=0.7):
-    """Show images (array or tensor of shape (n, 64) or (n, 8, 8), pixels in [0, 1]) as one
-    mosaic, with their labels in red when `etiquettes` is given."""
+    """Affiche des images (tableau ou tenseur de forme (n, 64) ou (n, 8, 8), pixels dans [0, 1])
+    en une seule mosaïque, avec leurs étiquettes en rouge quand `etiquettes` est donné."""
     import matplotlib.pyplot as plt
 
     images = np.clip(vers_numpy(images).reshape(-1, 8, 8), 0.0, 1.0)

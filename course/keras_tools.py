@@ -70,14 +70,16 @@ def import_keras():
 
 
 def preparer_keras(graine=0):
-    """Set Keras up for the TP and return the `keras` module.
+    """Configure Keras pour le TP et renvoie le module `keras`.
 
-    - backend: the KERAS_BACKEND environment variable ("tensorflow" by default, or "torch"),
-      which must be chosen BEFORE the first `import keras`;
-    - TensorFlow's start-up and retracing messages silenced;
-    - one thread (two shared cores: fastest here, and runs are bit-for-bit reproducible);
-    - random seed fixed with `keras.utils.set_random_seed(graine)`: call it again before building
-      each model so that a result does not depend on the order the cells were run in.
+    - backend : la variable d'environnement KERAS_BACKEND ("tensorflow" par défaut, ou "torch"),
+      à choisir AVANT le premier `import keras` ;
+    - messages de démarrage et de retracing de TensorFlow réduits au silence ;
+    - un seul thread (deux cœurs partagés : c'est le plus rapide ici, et les exécutions sont
+      reproductibles bit à bit) ;
+    - graine aléatoire fixée par `keras.utils.set_random_seed(graine)` : rappelez cette fonction
+      avant de construire chaque modèle, pour qu'un résultat ne dépende pas de l'ordre dans
+      lequel les cellules ont été exécutées.
     """
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
@@ -110,8 +112,9 @@ def preparer_keras(graine=0):
 
 
 def tracer_historique(historique, metrique="loss", ax=None, titre=None, label=None):
-    """Learning curves of a Keras `History` (or its `.history` dict): `metrique` on the training
-    set and, when present, on the validation set (`val_<metrique>`)."""
+    """Courbes d'apprentissage d'un `History` de Keras (ou de son dictionnaire `.history`) :
+    `metrique` sur l'ensemble d'apprentissage et, s'il est présent, sur l'ensemble de validation
+    (`val_<metrique>`)."""
     import matplotlib.pyplot as plt
 
     h = getattr(historique, "history", historique)

@@ -21,9 +21,10 @@ PART_MINIMALE = 0.02  # a class counts as covered with at least 2 % of the sampl
 
 def entrainer_mlp_chiffres(largeur: int, graine: int, n_epochs: int, taille_batch: int = 64,
                           lr: float = 3e-3, weight_decay: float = 1e-4) -> tuple[np.ndarray, ...]:
-    """An MLP 64-largeur-10 (ReLU) trained on the course's training digits (pixels / 16) with
-    Adam, a fixed seed, on CPU with one thread, in float32: the same network at every call.
-    Returns its parameters (W1, b1, W2, b2) as float64 arrays."""
+    """Un MLP 64-largeur-10 (ReLU) entraîné sur les chiffres de l'ensemble d'apprentissage du
+    cours (pixels / 16) avec Adam, une graine fixe, sur CPU avec un seul thread, en float32 : le
+    même réseau à chaque appel. Renvoie ses paramètres (W1, b1, W2, b2) sous forme de tableaux
+    float64."""
     import torch
     import torch.nn.functional as F
 
@@ -52,18 +53,19 @@ def entrainer_mlp_chiffres(largeur: int, graine: int, n_epochs: int, taille_batc
 
 
 class ClassifieurMlp:
-    """The forward pass of a trained 64-h-10 MLP (ReLU, then softmax) from its parameters
-    (W1, b1, W2, b2): this tool's classifier, and the judge's with its own parameters."""
+    """La passe avant d'un MLP 64-h-10 entraîné (ReLU, puis softmax) à partir de ses paramètres
+    (W1, b1, W2, b2) : le classifieur de cet outil, et celui du correcteur avec ses propres
+    paramètres."""
 
     def __init__(self, parametres: tuple[np.ndarray, ...]):
         self.W1, self.b1, self.W2, self.b2 = parametres
 
     def caracteristiques(self, X) -> np.ndarray:
-        """The hidden layer (n, h) on images (n, 64)."""
+        """La couche cachée (n, h) calculée sur des images (n, 64)."""
         return np.maximum(np.asarray(X, dtype=float) @ self.W1.T + self.b1, 0.0)
 
     def probabilites(self, X) -> np.ndarray:
-        """Class probabilities (n, 10) of images (n, 64)."""
+        """Probabilités des classes (n, 10) pour des images (n, 64)."""
         logits = self.caracteristiques(X) @ self.W2.T + self.b2
         logits -= logits.max(axis=1, keepdims=True)
         P = np.exp(logits)
@@ -81,25 +83,29 @@ def _caracteristiques(X) -> np.ndarray:
 
 
 def probabilites_classes(images) -> np.ndarray:
-    """Class probabilities (n, 10) that this tool's classifier gives images (n, 64) in [0, 1]."""
+    """Probabilités des classes (n, 10) que le classifieur de cet outil attribue à des images
+    (n, 64) à valeurs dans [0, 1]."""
     return _classifieur().probabilites(np.clip(vers_numpy(images).reshape(-1, 64), 0.0, 1.0))
 
 
 def repartition_classes(images) -> np.ndarray:
-    """Fraction of the images assigned to each class 0-9 by this tool's classifier."""
+    """Fraction des images attribuées à chaque classe 0-9 par le classifieur de cet outil."""
     pred = probabilites_classes(images).argmax(axis=1)
     return np.bincount(pred, minlength=10) / max(len(pred), 1)
 
 
 def evaluer_echantillons(images, distance_frechet=None) -> dict:
-    """The judge's criteria for generated digits (n, 64), pixels in [0, 1], measured with this
-    tool's classifier (close to the judge's, not the same):
+    """Les critères du correcteur pour des chiffres générés (n, 64), pixels dans [0, 1], mesurés
+    avec le classifieur de cet outil (proche de celui du correcteur, mais pas identique) :
 
-    - confiance: mean of the classifier's largest probability (sharp digits: about 0.95);
-    - couverture: number of classes with at least 2 % of the samples (real digits: 10);
-    - repartition: fraction of the samples per predicted class;
-    - frechet (only with `distance_frechet`, your function of TP4): its value on the Gaussians
-      fitted to the classifier's hidden layer on the samples and on the 450 test digits.
+    - confiance : moyenne de la plus grande probabilité du classifieur (chiffres nets : environ
+      0.95) ;
+    - couverture : nombre de classes qui reçoivent au moins 2 % des échantillons (vrais
+      chiffres : 10) ;
+    - repartition : fraction des échantillons par classe prédite ;
+    - frechet (seulement avec `distance_frechet`, votre fonction du TP4) : sa valeur entre les
+      gaussiennes ajustées à la couche cachée du classifieur sur les échantillons d'une part, et
+      sur les 450 chiffres de test d'autre part.
     """
     X = np.clip(vers_numpy(images).reshape(-1, 64), 0.0, 1.0)
     if len(X) < 2:

@@ -16,13 +16,14 @@ SCALES = ("quick", "full")
 
 
 def echelle() -> str:
-    """"full" when the environment variable COURSE_SCALE says so, else "quick" (the default):
-    quick for grading on 2 CPU cores, full for a GPU or a patient laptop."""
+    """"full" quand la variable d'environnement COURSE_SCALE le demande, sinon "quick" (la valeur
+    par défaut) : quick pour la correction sur 2 cœurs de CPU, full pour un GPU, ou pour un
+    ordinateur portable et de la patience."""
     return "full" if os.environ.get("COURSE_SCALE", "quick").strip().lower() == "full" else "quick"
 
 
 def appareil():
-    """The torch device of the run: CUDA at the full scale when a GPU is there, else the CPU."""
+    """Le device torch du calcul : CUDA à l'échelle full quand un GPU est présent, sinon le CPU."""
     import torch
 
     return torch.device("cuda" if echelle() == "full" and torch.cuda.is_available() else "cpu")
@@ -30,8 +31,9 @@ def appareil():
 
 @contextlib.contextmanager
 def graine(seed: int, device=None):
-    """Seed torch for the code inside (the student's), then give the notebook its own random
-    state back: a check never shifts the random numbers of the cells after it."""
+    """Fixe la graine de torch pour le code du bloc (celui de l'étudiant), puis rend au notebook
+    son propre état aléatoire : une vérification ne décale jamais les nombres aléatoires des
+    cellules suivantes."""
     import torch
 
     try:
@@ -45,7 +47,7 @@ def graine(seed: int, device=None):
 
 
 def tenseur(x, device="cpu", grad: bool = False):
-    """A float32 tensor of `x` on `device`, optionally requiring its gradient."""
+    """Un tenseur float32 de `x` sur `device`, qui requiert son gradient si grad=True."""
     import torch
 
     t = torch.tensor(np.asarray(x), dtype=torch.float32, device=device)
@@ -53,7 +55,8 @@ def tenseur(x, device="cpu", grad: bool = False):
 
 
 def vers_numpy(x) -> np.ndarray:
-    """A tensor (any device, with or without grad) or an array-like, as a float64 array."""
+    """Un tenseur (sur n'importe quel device, avec ou sans gradient) ou un objet assimilable à
+    un tableau, converti en tableau float64."""
     if hasattr(x, "detach") and hasattr(x, "cpu"):
         x = x.detach().cpu()
         if "complex" in str(getattr(x, "dtype", "")):
@@ -63,14 +66,14 @@ def vers_numpy(x) -> np.ndarray:
 
 
 def poids(modele) -> dict[str, np.ndarray]:
-    """A network's state_dict as plain arrays, keyed "w:<name>" (what the kernel sends the
-    judge, which rebuilds the network itself)."""
+    """Le state_dict d'un réseau sous forme de simples tableaux, de clés "w:<name>" (ce que le
+    noyau envoie au correcteur, qui reconstruit lui-même le réseau)."""
     return {f"w:{k}": vers_numpy(v) for k, v in modele.state_dict().items()}
 
 
 def couches(modele) -> str:
-    """The layers of a network, one per line (the types and their sizes): what a notebook's
-    check() can look at without running anything."""
+    """Les couches d'un réseau, une par ligne (leurs types et leurs tailles) : ce que le check()
+    d'un notebook peut examiner sans rien exécuter."""
     return "\n".join(f"{name}: {module!r}" for name, module in modele.named_modules()
                      if name and not list(module.children()))
 
@@ -83,6 +86,6 @@ def est_module(objet) -> bool:
 
 
 def device_du_modele(modele):
-    """The device of a network's first parameter (the CPU for a network without any)."""
+    """Le device du premier paramètre d'un réseau (le CPU pour un réseau qui n'en a aucun)."""
     params = list(modele.parameters())
     return params[0].device if params else "cpu"

@@ -54,7 +54,7 @@ SEUILS = {
 
 
 def seuils() -> dict:
-    """The thresholds the judge applies at the current scale (to display in the notebook)."""
+    """Les seuils qu'applique le correcteur à l'échelle courante (à afficher dans le notebook)."""
     return dict(SEUILS[echelle()])
 
 
@@ -63,38 +63,38 @@ def _rng(rng):
 
 
 def centres_8g() -> np.ndarray:
-    """The 8 centres (8, 2) of `huit_gaussiennes`, on the circle of radius 2."""
+    """Les 8 centres (8, 2) de `huit_gaussiennes`, sur le cercle de rayon 2."""
     a = 2 * np.pi * np.arange(8) / 8
     return RAYON_8G * np.c_[np.cos(a), np.sin(a)]
 
 
 def huit_gaussiennes(n, rng=None) -> np.ndarray:
-    """n points (n, 2) of the mixture of 8 Gaussians N(c_k, 0.1² I), equal weights, centres
-    c_k on the circle of radius 2."""
+    """n points (n, 2) du mélange de 8 gaussiennes N(c_k, 0.1² I), de poids égaux, de centres
+    c_k sur le cercle de rayon 2."""
     rng = _rng(rng)
     k = rng.integers(8, size=n)
     return centres_8g()[k] + SIGMA_8G * rng.normal(size=(n, 2))
 
 
 def rouleau_suisse(n, rng=None) -> np.ndarray:
-    """n points (n, 2) of a 2-D swiss roll (spiral of 1.5 turns, scaled to about unit variance,
-    Gaussian noise of standard deviation 0.05)."""
+    """n points (n, 2) d'un rouleau suisse 2-D (spirale de 1.5 tour, mise à l'échelle pour une
+    variance d'environ 1, bruit gaussien d'écart-type 0.05)."""
     rng = _rng(rng)
     t = 1.5 * np.pi * (1 + 2 * rng.uniform(size=n))
     return np.c_[t * np.cos(t), t * np.sin(t)] / 5.0 + 0.05 * rng.normal(size=(n, 2))
 
 
 def vers_diffusion(images):
-    """Pixels [0, 1] -> [-1, 1] (the scale of the diffusion)."""
+    """Pixels [0, 1] -> [-1, 1] (l'échelle de la diffusion)."""
     return 2.0 * images - 1.0
 
 
 def vers_pixels(x):
-    """[-1, 1] -> pixels clipped to [0, 1]."""
+    """[-1, 1] -> pixels, tronqués à [0, 1]."""
     return np.clip((vers_numpy(x) + 1.0) / 2.0, 0.0, 1.0)
 
 
 def grille_temps(n_pas, T=T_MAX, t_min=T_MIN) -> np.ndarray:
-    """The times t_0 = T > t_1 > ... > t_n_pas = t_min of the reverse process, geometrically
-    spaced (fine steps near 0, where the details of the data appear)."""
+    """Les instants t_0 = T > t_1 > ... > t_n_pas = t_min du processus inverse, en progression
+    géométrique (pas fins près de 0, là où apparaissent les détails des données)."""
     return np.geomspace(T, t_min, int(n_pas) + 1)

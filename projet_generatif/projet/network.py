@@ -12,11 +12,11 @@ def _classe_reseau():
     from torch import nn
 
     class ReseauScore(nn.Module):
-        """MLP that predicts the noise ε of x_t = e^-t x_0 + σ_t ε from (x_t, t).
+        """MLP qui prédit le bruit ε de x_t = e^-t x_0 + σ_t ε à partir de (x_t, t).
 
-        Inputs: x (n, dim) and t (a number or a tensor (n,)); the time enters through
-        sin/cos(f_k log t) for n_freq frequencies f_k from 0.1 to 4. Layers:
-        `self.reseau` = [Linear, SiLU] x profondeur, then Linear(largeur, dim).
+        Entrées : x (n, dim) et t (un nombre ou un tenseur (n,)) ; le temps entre sous la forme
+        sin/cos(f_k log t) pour n_freq fréquences f_k de 0.1 à 4. Couches :
+        `self.reseau` = [Linear, SiLU] x profondeur, puis Linear(largeur, dim).
         """
 
         def __init__(self, dim, largeur=128, profondeur=3, n_freq=8):
@@ -39,5 +39,5 @@ def _classe_reseau():
 
 
 def ReseauScore(dim, largeur=128, profondeur=3, n_freq=8):  # noqa: N802 (a class for students)
-    """The noise-prediction network ε̂(x_t, t) (a torch nn.Module): see its docstring."""
+    """Le réseau de prédiction du bruit ε̂(x_t, t) (un nn.Module de torch) : voir sa docstring."""
     return _classe_reseau()(dim, largeur, profondeur, n_freq)

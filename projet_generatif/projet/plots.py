@@ -6,7 +6,7 @@ from course.torch_tools import vers_numpy
 
 
 def tracer_nuages(nuages: dict, titre=None, limite=3.5, taille=3.2):
-    """Side-by-side scatter plots of 2-D point clouds {name: (n, 2) array}."""
+    """Nuages de points 2-D côte à côte, donnés comme {nom: tableau (n, 2)}."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(nuages), figsize=(taille * len(nuages), taille),

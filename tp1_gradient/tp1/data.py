@@ -27,12 +27,13 @@ def _linearly_separable(X, y) -> bool:
 
 
 def arbres_malades(n=40, separable=True, rng=None):
-    """The course's sick-trees data: X[:, 0] = number of broken branches (integer), X[:, 1] =
-    height in metres; y = 1 for a sick tree, 0 otherwise.
+    """Les données des arbres malades du cours : X[:, 0] = nombre de branches cassées (entier),
+    X[:, 1] = hauteur en mètres ; y = 1 pour un arbre malade, 0 sinon.
 
-    separable=True: label from the line branches = 0.5 * height + 1, no point closer than 0.75
-    branch to it (linearly separable). separable=False: noisy labels around that line, and the
-    sample is guaranteed not to be linearly separable.
+    separable=True : étiquette donnée par la droite branches = 0.5 * hauteur + 1, aucun point à
+    moins de 0.75 branche de cette droite (données linéairement séparables). separable=False :
+    étiquettes bruitées autour de cette droite, et un échantillon qui n'est jamais linéairement
+    séparable (c'est vérifié).
     """
     rng = _rng(rng)
     while True:
@@ -52,8 +53,9 @@ def arbres_malades(n=40, separable=True, rng=None):
 
 
 def donnees_regression(n=60, p=1, bruit=0.5, rng=None):
-    """Linear-regression data y = 2 + 1.5 x_1 - x_2 + ... + noise, features uniform on [0, 3]
-    (not centred: the bias matters and the problem is a little ill-conditioned)."""
+    """Données de régression linéaire y = 2 + 1.5 x_1 - x_2 + ... + bruit, caractéristiques
+    uniformes sur [0, 3] (non centrées : le biais compte et le problème est un peu mal
+    conditionné)."""
     rng = _rng(rng)
     X = rng.uniform(0.0, 3.0, size=(n, p))
     theta_vrai = np.concatenate([[2.0], [1.5, -1.0, 0.5, 2.0, -0.5][:p],
@@ -63,7 +65,8 @@ def donnees_regression(n=60, p=1, bruit=0.5, rng=None):
 
 
 def donnees_polynomiales(n=30, bruit=0.25, rng=None):
-    """1-D data y = sin(pi x) + noise with x uniform on [-1, 1] (for over-fitting studies)."""
+    """Données 1-D y = sin(pi x) + bruit, avec x uniforme sur [-1, 1] (pour étudier le
+    sur-apprentissage)."""
     rng = _rng(rng)
     x = np.sort(rng.uniform(-1.0, 1.0, size=n))
     y = np.sin(np.pi * x) + bruit * rng.normal(size=n)
@@ -71,15 +74,15 @@ def donnees_polynomiales(n=30, bruit=0.25, rng=None):
 
 
 def peaks(x, y):
-    """MATLAB's `peaks` surface (vectorised): three local minima, three local maxima."""
+    """La surface `peaks` de MATLAB (vectorisée) : trois minima locaux, trois maxima locaux."""
     return (3 * (1 - x) ** 2 * np.exp(-x ** 2 - (y + 1) ** 2)
             - 10 * (x / 5 - x ** 3 - y ** 5) * np.exp(-x ** 2 - y ** 2)
             - np.exp(-(x + 1) ** 2 - y ** 2) / 3)
 
 
 def grad_peaks(point):
-    """Analytic gradient of `peaks` at point = (x, y); returns an array of shape (2,).
-    Given to the students: the descent exercise takes the gradient as an argument."""
+    """Gradient analytique de `peaks` au point point = (x, y) ; renvoie un tableau de forme (2,).
+    Fourni aux étudiants : l'exercice de descente reçoit le gradient en argument."""
     x, y = np.asarray(point, dtype=float)
     a = np.exp(-x ** 2 - (y + 1) ** 2)
     b = np.exp(-x ** 2 - y ** 2)
@@ -93,9 +96,9 @@ def grad_peaks(point):
 
 
 def erreur_relative(a, b):
-    """Relative error of CS231n: max_i |a_i - b_i| / max(1e-8, |a_i| + |b_i|).
+    """Erreur relative de CS231n : max_i |a_i - b_i| / max(1e-8, |a_i| + |b_i|).
 
-    Rule of thumb for a gradient check: < 1e-7 very good, 1e-7..1e-4 suspicious, > 1e-2 wrong.
+    Repères pour vérifier un gradient : < 1e-7 très bien, 1e-7..1e-4 suspect, > 1e-2 faux.
     """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))

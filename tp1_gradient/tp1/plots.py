@@ -8,7 +8,7 @@ from .data import peaks
 
 
 def tracer_frontiere(X, y, w=None, b=None, ax=None, titre=None):
-    """Scatter the sick-trees data and, when (w, b) is given, the line w.x + b = 0."""
+    """Nuage de points des arbres malades et, si (w, b) est donné, la droite w.x + b = 0."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()
@@ -33,7 +33,8 @@ def tracer_frontiere(X, y, w=None, b=None, ax=None, titre=None):
 
 
 def tracer_peaks(trajectoires=(), ax=None, titre=None):
-    """Contour plot of `peaks` on [-3, 3]^2 with optional trajectories (arrays of shape (T, 2))."""
+    """Courbes de niveau de `peaks` sur [-3, 3]^2, avec d'éventuelles trajectoires (tableaux de
+    forme (T, 2))."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()

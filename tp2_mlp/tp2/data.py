@@ -16,8 +16,8 @@ def _decoupe(X, y, stratifier, random_state, test_size=0.25):
 
 
 def charger_cancer_sein():
-    """Breast cancer (scikit-learn): 569 tumours, 30 features, y = 1 benign, 0 malignant.
-    Returns X_train, X_test, y_train, y_test (75 % / 25 %, stratified, fixed split)."""
+    """Cancer du sein (scikit-learn) : 569 tumeurs, 30 caractéristiques, y = 1 bénigne,
+    0 maligne. Renvoie X_train, X_test, y_train, y_test (75 % / 25 %, stratifié, découpage fixe)."""
     from sklearn.datasets import load_breast_cancer
 
     X, y = load_breast_cancer(return_X_y=True)
@@ -25,8 +25,8 @@ def charger_cancer_sein():
 
 
 def charger_diabete():
-    """Diabetes (scikit-learn): 442 patients, 10 features, y = disease progression after one
-    year. Returns X_train, X_test, y_train, y_test (75 % / 25 %, fixed split)."""
+    """Diabète (scikit-learn) : 442 patients, 10 caractéristiques, y = progression de la maladie
+    au bout d'un an. Renvoie X_train, X_test, y_train, y_test (75 % / 25 %, découpage fixe)."""
     from sklearn.datasets import load_diabetes
 
     X, y = load_diabetes(return_X_y=True)
@@ -35,18 +35,19 @@ def charger_diabete():
 
 
 def charger_chiffres():
-    """Handwritten digits: 1797 images 8×8 flattened into 64 grey levels 0..16, y = digit 0..9.
-    Returns X_train, X_test, y_train, y_test: the course's one split (`course.digits`, 75 % /
-    25 %, stratified), the same digits as in TP3, TP4 and the project."""
+    """Chiffres manuscrits : 1797 images 8×8 aplaties en 64 niveaux de gris de 0 à 16,
+    y = chiffre 0..9. Renvoie X_train, X_test, y_train, y_test : l'unique découpage du cours
+    (`course.digits`, 75 % / 25 %, stratifié), les mêmes chiffres qu'aux TP3 et TP4 et dans le
+    projet."""
     from course.digits import split
 
     return split()
 
 
 def donnees_friedman(n=1000, graine=GRAINE_DONNEES):
-    """Friedman #1 regression with 20 features (scikit-learn's `make_friedman1`):
-    y = 10 sin(π x1 x2) + 20 (x3 − 1/2)² + 10 x4 + 5 x5 + noise, x6..x20 are pure noise.
-    Non-linear: a linear regression cannot fit it. Returns X (n, 20), y (n,)."""
+    """Régression Friedman #1 à 20 caractéristiques (`make_friedman1` de scikit-learn) :
+    y = 10 sin(π x1 x2) + 20 (x3 − 1/2)² + 10 x4 + 5 x5 + bruit ; x6..x20 sont du bruit pur.
+    Non linéaire : une régression linéaire ne peut pas s'y ajuster. Renvoie X (n, 20), y (n,)."""
     from sklearn.datasets import make_friedman1
 
     return make_friedman1(n_samples=n, n_features=20, noise=1.0, random_state=graine)

@@ -8,8 +8,9 @@ from course.keras_tools import import_keras
 
 
 def enregistreur_pertes():
-    """A Keras callback recording the training loss after every update (every batch):
-    `cb = enregistreur_pertes(); model.fit(..., callbacks=[cb]); cb.pertes` is the list."""
+    """Un callback Keras qui enregistre la perte d'apprentissage après chaque mise à jour (chaque
+    mini-lot) : `cb = enregistreur_pertes(); model.fit(..., callbacks=[cb]); cb.pertes` est la
+    liste."""
     keras = import_keras()
 
     class EnregistreurPertes(keras.callbacks.Callback):

@@ -6,9 +6,9 @@ import numpy as np
 
 
 def charger_chiffres_images():
-    """Handwritten digits as images: X of shape (n, 8, 8, 1), grey levels scaled to [0, 1]
-    (divided by 16), y = digit 0..9. The course's one split (`course.digits`, the same digits as
-    in TP2): returns X_train, X_test, y_train, y_test."""
+    """Chiffres manuscrits sous forme d'images : X de forme (n, 8, 8, 1), niveaux de gris ramenés
+    à [0, 1] (divisés par 16), y = chiffre 0..9. L'unique découpage du cours (`course.digits`, les
+    mêmes chiffres qu'au TP2) : renvoie X_train, X_test, y_train, y_test."""
     from course.digits import split
 
     X_train, X_test, y_train, y_test = split()
@@ -17,8 +17,9 @@ def charger_chiffres_images():
 
 
 def afficher_images(images, titres=None, n_colonnes=8, taille=1.4, cmap="gray_r", suptitle=None):
-    """Show a list of 2-D arrays (or (H, W, 1) images) in a grid. `cmap` is one colormap or one
-    per image; an image with negative values gets a colour scale centred on 0."""
+    """Affiche en grille une liste de tableaux 2-D (ou d'images (H, W, 1)). `cmap` est une carte
+    de couleurs, ou une par image ; une image à valeurs négatives reçoit une échelle de couleurs
+    centrée sur 0."""
     import matplotlib.pyplot as plt
 
     images = [np.asarray(im, dtype=float).squeeze() for im in images]

@@ -58,7 +58,7 @@ SEUILS = {
 
 
 def seuils() -> dict:
-    """The thresholds the judge applies at the current scale (to display in the notebook)."""
+    """Les seuils qu'applique le correcteur à l'échelle courante (à afficher dans le notebook)."""
     return dict(SEUILS[echelle()])
 
 

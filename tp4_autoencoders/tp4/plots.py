@@ -9,7 +9,8 @@ from course.torch_tools import vers_numpy
 
 
 def tracer_latent(Z, y, ax=None, titre=None):
-    """Scatter a 2-D latent code Z (n, 2) coloured by the digit labels y."""
+    """Nuage de points d'un code latent 2-D Z (n, 2), coloré selon les étiquettes y des
+    chiffres."""
     import matplotlib.pyplot as plt
 
     Z = vers_numpy(Z)
@@ -25,8 +26,8 @@ def tracer_latent(Z, y, ax=None, titre=None):
 
 
 def tracer_repartition(images, ax=None, titre=None):
-    """Bar plot of the classes the notebook's classifier (`evaluer_echantillons`) assigns to
-    generated images."""
+    """Diagramme en barres des classes que le classifieur du notebook (`evaluer_echantillons`)
+    attribue à des images générées."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()
