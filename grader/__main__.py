@@ -125,6 +125,16 @@ def cmd_summary(args) -> int:
     return EXIT_OK
 
 
+def _progress_bar(name: str, things: str, total: int | None = None):
+    """Done / total, elapsed and remaining, on stderr: each student's line goes to stdout
+    through the bar's `write`."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=name, file=sys.stderr, smoothing=0,
+                bar_format=f"{{desc}} {{n_fmt}}/{{total_fmt}} {things} [{{elapsed}} écoulé, "
+                           "{remaining} restant]")
+
+
 def cmd_instructor(args) -> int:
     """collect, autograde, export, final, report, retours: the grade of record."""
     from . import exports, official
@@ -135,12 +145,8 @@ def cmd_instructor(args) -> int:
     course = load_course(args.course)
     work = (args.work or course.work_dir).resolve()
     if args.command == "collect":
-        from tqdm import tqdm
-
         tp = course.tp(args.tp)
-        with tqdm(unit="dépôt", desc=tp.name, file=sys.stderr,
-                  bar_format="{desc} {n_fmt}/{total_fmt} dépôts [{elapsed} écoulé, "
-                             "{remaining} restant]") as bar:
+        with _progress_bar(tp.name, "dépôts") as bar:
             def progress(s, total):
                 bar.total = total
                 state = s.problem or f"commit {s.commit[:8]} du {s.committed_at}" + (
@@ -154,17 +160,12 @@ def cmd_instructor(args) -> int:
     if args.command == "autograde":
         from . import report
 
-        from tqdm import tqdm
-
         tp = course.tp(args.tp)
         todo = official.shard_of(official.load_manifest(work, tp), args.shard)
         total = sum(1 for s in todo if s.notebook)
         part = f" (part {args.shard[0]}/{args.shard[1]} : {len(todo)} étudiant·e·s)" if args.shard else ""
         print(f"Correction officielle de {tp.name}{part}", flush=True)
-        # the bar (done / total, elapsed, remaining) on stderr; each student's line on stdout
-        bar = tqdm(total=total, unit="copie", desc=tp.name, file=sys.stderr, smoothing=0,
-                   bar_format="{desc} {n_fmt}/{total_fmt} copies [{elapsed} écoulé, "
-                              "{remaining} restant]")
+        bar = _progress_bar(tp.name, "copies", total)
 
         def progress(student, r):
             state = report.one_line(r.problem) if r.problem else (

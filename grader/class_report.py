@@ -15,11 +15,10 @@ from collections import Counter
 from pathlib import Path
 
 import jinja2
-from nbgrader.api import MissingEntry
 
 from .collect import load_manifest
-from .config import GRADE_SCALE, TP, Course, CourseError
-from .exports import default_db_url, gradebook, records, tp_grades
+from .config import GRADE_SCALE, TP, Course
+from .exports import default_db_url, gradebook, graded_assignment, records, tp_grades
 from .results import Status
 
 TEMPLATE = Path(__file__).parent / "templates" / "rapport_classe.html.j2"
@@ -75,11 +74,7 @@ def class_report(course: Course, tp: TP, work: Path, db_url: str | None) -> Path
     db_url = db_url or default_db_url(work)
     grades = tp_grades(course, tp, db_url)
     with gradebook(db_url) as gb:
-        try:
-            cells = gb.find_assignment(tp.name).notebooks[0].grade_cells
-        except MissingEntry:
-            raise CourseError(f"{tp.name} n'a pas encore été corrigé : lancez d'abord "
-                              f"`grader autograde --tp {tp.name}`") from None
+        cells = graded_assignment(gb, tp).notebooks[0].grade_cells
         points = {cell.name: cell.max_score for cell in cells}
         full = {cell.name: [g.score >= g.max_score for g in cell.grades if g.max_score]
                 for cell in cells}

@@ -47,7 +47,7 @@ def record_path(work: Path, tp_name: str, student: str) -> Path:
 def records(work: Path, tp_name: str) -> dict[str, dict]:
     """autograde's record of each copy of a TP, by student."""
     return {path.stem: json.loads(path.read_text(encoding="utf-8"))
-            for path in sorted((work / "results" / tp_name).glob("*.json"))}
+            for path in sorted(record_path(work, tp_name, "*").parent.glob("*.json"))}
 
 
 def notes(work: Path) -> dict:
@@ -68,6 +68,15 @@ def gradebook(db_url: str):
     except OperationalError as exc:
         raise CourseError(f"carnet de notes inaccessible ({db_url}) : "
                           f"{str(exc.orig or exc).splitlines()[0]}") from None
+
+
+def graded_assignment(gb, tp: TP):
+    """The TP in the gradebook, once autograde has recorded it (CourseError naming it else)."""
+    try:
+        return gb.find_assignment(tp.name)
+    except MissingEntry:
+        raise CourseError(f"{tp.name} n'a pas encore été corrigé : lancez d'abord "
+                          f"`grader autograde --tp {tp.name}`") from None
 
 
 def tp_grades(course: Course, tp: TP, db_url: str) -> dict[str, float]:

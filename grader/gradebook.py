@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine
 from traitlets.config import Config
 
 from .config import GRADE_SCALE
-from .notebooks import Unusable, assignment_source, is_graded, is_test, is_written
+from .notebooks import Unusable, assignment_source, grade_id, is_graded, is_test, is_written
 
 TEMPLATES = Path(__file__).parent / "templates"
 VALID_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # nbformat 4.5 cell ids
@@ -218,24 +218,19 @@ class GradebookSession:
         """Each graded cell of the master that the submission lacks goes back where it was:
         after the nearest cell before it in the master that the submission still has (a test
         cell as the master's, an answer cell empty, with a note)."""
-        present = {c.metadata.nbgrader["grade_id"] for c in nb.cells
-                   if "grade_id" in c.get("metadata", {}).get("nbgrader", {})}
+        ids = [grade_id(c) for c in nb.cells]
         for index, cell in enumerate(self.source.cells):
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if not is_graded(cell) or grade_id in present:
+            if not is_graded(cell) or grade_id(cell) in ids:
                 continue
             restored = _copy(cell)
             if is_written(cell):  # a test cell's source is the master's anyway
                 restored.source = ("Cellule de réponse supprimée dans la copie rendue : remise "
                                    "vide par le correcteur.\n\n" + restored.source)
-            before = next((c.metadata.nbgrader["grade_id"] for c in reversed(
-                self.source.cells[:index]) if c.metadata.get("nbgrader", {}).get("grade_id")
-                in present), None)
-            at = 0 if before is None else 1 + next(
-                i for i, c in enumerate(nb.cells)
-                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == before)
+            before = next((gid for gid in map(grade_id, reversed(self.source.cells[:index]))
+                           if gid is not None and gid in ids), None)
+            at = 0 if before is None else ids.index(before) + 1
             nb.cells.insert(at, restored)
-            present.add(grade_id)
+            ids.insert(at, grade_id(cell))
 
     def _reset_identities(self, nb) -> None:
         """A cell's nbgrader flags (grade, points, locked...) are the master's, whatever the

@@ -94,21 +94,31 @@ def load_submission(path: Path, shown: str | None = None) -> nbformat.NotebookNo
     return nb
 
 
+def _nbgrader(cell) -> dict:
+    """A cell's nbgrader metadata ({} when absent or malformed: cells may be a student's)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def grade_id(cell) -> str | None:
+    gid = _nbgrader(cell).get("grade_id")
+    return gid if isinstance(gid, str) else None
+
+
 def is_graded(cell) -> bool:
     """A cell with points: nbgrader's `grade` flag (the grader restores it from the master)."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return isinstance(meta, dict) and bool(meta.get("grade"))
+    return bool(_nbgrader(cell).get("grade"))
 
 
 def is_test(cell) -> bool:
     """A test cell: graded and not the student's to write (the judge gives its points)."""
-    return is_graded(cell) and not cell.metadata["nbgrader"].get("solution")
+    return is_graded(cell) and not _nbgrader(cell).get("solution")
 
 
 def is_written(cell) -> bool:
     """A written answer: graded and the student's to write (instructors give its points, in
     formgrader)."""
-    return is_graded(cell) and bool(cell.metadata["nbgrader"].get("solution"))
+    return is_graded(cell) and bool(_nbgrader(cell).get("solution"))
 
 
 def grade_cells(master: nbformat.NotebookNode) -> list[tuple[str, float]]:

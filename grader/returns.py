@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import MissingEntry
 
 from .collect import load_manifest, read_roster, sync_mirror
-from .config import GRADE_SCALE, TP, Course, CourseError
-from .exports import default_db_url, gradebook, records, tp_grades
+from .config import GRADE_SCALE, TP, Course
+from .exports import default_db_url, gradebook, graded_assignment, records, tp_grades
 
 BRANCH = "retours"
 IDENTITY = {"GIT_AUTHOR_NAME": "Équipe pédagogique", "GIT_AUTHOR_EMAIL": "noreply@cours.invalid"}
@@ -51,12 +50,7 @@ def comments(db_url: str, tp: TP) -> dict[str, list[tuple[str, str]]]:
     """The instructors' comments in the gradebook (formgrader), by student: (cell, text)."""
     out: dict[str, list[tuple[str, str]]] = {}
     with gradebook(db_url) as gb:
-        try:
-            submissions = gb.find_assignment(tp.name).submissions
-        except MissingEntry:
-            raise CourseError(f"{tp.name} n'a pas encore été corrigé : lancez d'abord "
-                              f"`grader autograde --tp {tp.name}`") from None
-        for sub in submissions:
+        for sub in graded_assignment(gb, tp).submissions:
             for c in sub.notebooks[0].comments:
                 if c.manual_comment:
                     out.setdefault(sub.student.id, []).append((c.name, c.manual_comment))

@@ -22,7 +22,7 @@ import numpy as np
 
 from .collect import Submission, load_manifest
 from .config import TP, Course, CourseError
-from .notebooks import Unusable, load_submission, release
+from .notebooks import Unusable, grade_id, load_submission, release
 from .report import one_line
 from .results import clean_text
 
@@ -76,12 +76,6 @@ def threshold_for(course: Course, value=None) -> float:
     return float(course.similarity_threshold if value is None else value)
 
 
-def _grade_id(cell) -> str | None:
-    meta = cell.get("metadata", {}).get("nbgrader")
-    gid = meta.get("grade_id") if isinstance(meta, dict) else None
-    return gid if isinstance(gid, str) else None
-
-
 def answers(nb, student: str, sub: Submission, solutions: list[str], given: set[str]) -> Answers:
     """The student's answer cells: code cells with a solution grade_id of the master, and
     code cells the master does not have (no grade_id, or one it does not know). Cells holding
@@ -89,7 +83,7 @@ def answers(nb, student: str, sub: Submission, solutions: list[str], given: set[
     groups: dict[str, list[str]] = {gid: [] for gid in [*solutions, ADDED]}
     room = MAX_ANSWERS_CHARS  # a hostile notebook's megabytes would stall the tokenizer
     for cell in nb.cells:
-        gid = _grade_id(cell)
+        gid = grade_id(cell)
         if cell.cell_type != "code" or gid in given or room <= 0:
             continue
         limit = min(MAX_CELL_CHARS, room)
@@ -216,8 +210,8 @@ def similarity_report(course: Course, tp: TP, work: Path, threshold: float | Non
     if not course.master(tp).exists():
         raise CourseError(f"{tp.name} : pas de notebook maître ({course.master(tp)})")
     master = nbformat.read(course.master(tp), as_version=4)
-    ids = [_grade_id(c) for c in master.cells if c.cell_type == "code"]
-    solutions = [_grade_id(c) for c in master.cells if c.cell_type == "code"
+    ids = [grade_id(c) for c in master.cells if c.cell_type == "code"]
+    solutions = [grade_id(c) for c in master.cells if c.cell_type == "code"
                  and c.metadata.get("nbgrader", {}).get("solution")]
     given = {gid for gid in ids if gid and gid not in solutions}
     docs, unreadable, missing = [], [], []
