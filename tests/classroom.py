@@ -80,10 +80,27 @@ def classroom(tmp_path_factory):
             "clones": {sid: w for sid, (_, w) in remotes.items()}, "template": template}
 
 
+def grader_cmd(root, *args) -> list[str]:
+    """`python -m grader` on the course at `root`."""
+    return [sys.executable, "-m", "grader", "--course", str(root / "course.toml"), *args]
+
+
+def run_grader(root, *args) -> subprocess.CompletedProcess:
+    return subprocess.run(grader_cmd(root, *args), cwd=ROOT, capture_output=True, text=True,
+                          timeout=900)
+
+
+def run_at_once(root, *commands) -> list[tuple[int, str]]:
+    """Several `python -m grader` at once (shards racing): each one's (exit code, output)."""
+    procs = [subprocess.Popen(grader_cmd(root, *args), cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+             for args in commands]
+    logs = [p.communicate(timeout=600)[0] for p in procs]
+    return [(p.returncode, log) for p, log in zip(procs, logs)]
+
+
 def grader(c, *args):
-    proc = subprocess.run([sys.executable, "-m", "grader", "--course",
-                           str(c["root"] / "course.toml"), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    proc = run_grader(c["root"], *args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
 

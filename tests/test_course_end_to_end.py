@@ -9,15 +9,14 @@ points (written_points), so a TP counts /6.5, brought back to /20.
 """
 
 import csv
-import subprocess
-import sys
 
 import pytest
 
-from classroom import LATE, ON_TIME, PG, fresh_database, git, nb_text, read_csv, student_repo
+from classroom import (LATE, ON_TIME, PG, fresh_database, git, nb_text, read_csv,
+                       run_at_once, run_grader, student_repo)
 from conftest import make_toy_course, master, solution_cell, with_answer
 from formgrader_client import Formgrader
-from grader.config import ROOT, load_course
+from grader.config import load_course
 from grader.release import build_template
 
 ANSWER = "Parce que `axis=0` parcourt les lignes : on réduit chaque colonne."
@@ -34,12 +33,6 @@ EXPECTED_MODULE = {"alice": "15.46", "bob": "9.00", "chloe": "14.00", "eve": "4.
 def answered(nb):
     solution_cell(nb, "reponse_moyenne").source = ANSWER
     return nb
-
-
-def run(root, *args):
-    proc = subprocess.run([sys.executable, "-m", "grader", "--course", str(root / "course.toml"),
-                           *args], cwd=ROOT, capture_output=True, text=True, timeout=900)
-    return proc
 
 
 @pytest.mark.skipif(not PG,
@@ -72,14 +65,12 @@ def test_a_term_from_release_to_feedback(tmp_path, monkeypatch):
                     encoding="utf-8")
     work, db = tmp_path / "var", fresh_database("trimestre")
 
-    assert run(root, "collect", "--tp", "toy", "--roster", str(roster), "--work",
+    assert run_grader(root, "collect", "--tp", "toy", "--roster", str(roster), "--work",
                str(work)).returncode == 0
-    shards = [subprocess.Popen([sys.executable, "-m", "grader", "--course", str(toml),
-                                "autograde", "--tp", "toy", "--work", str(work), "--db-url", db,
-                                "--shard", f"{i}/2"], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True) for i in (1, 2)]
-    logs = [p.communicate(timeout=600)[0] for p in shards]
-    assert [p.returncode for p in shards] == [0, 0], "\n".join(logs)
+    shards = run_at_once(root, *[("autograde", "--tp", "toy", "--work", str(work), "--db-url", db,
+                                  "--shard", f"{i}/2") for i in (1, 2)])
+    logs = [log for _, log in shards]
+    assert [code for code, _ in shards] == [0, 0], "\n".join(logs)
     assert "1.5 point(s) en attente" not in "".join(logs)  # the console shows grades only
 
     fg = Formgrader(course, work, db)
@@ -96,22 +87,22 @@ def test_a_term_from_release_to_feedback(tmp_path, monkeypatch):
         fg.close()
 
     out = work / "notes.csv"
-    assert run(root, "export", "--work", str(work), "--db-url", db, "--out",
+    assert run_grader(root, "export", "--work", str(work), "--db-url", db, "--out",
                str(out)).returncode == 0
     assert {s: r["toy"] for s, r in read_csv(out).items()} == EXPECTED_TP
     module = work / "module.csv"
-    assert run(root, "final", "--work", str(work), "--db-url", db, "--exam", str(exam),
+    assert run_grader(root, "final", "--work", str(work), "--db-url", db, "--exam", str(exam),
                "--out", str(module)).returncode == 0
     assert {s: r["note_module"] for s, r in read_csv(module).items()} == EXPECTED_MODULE
 
-    assert run(root, "report", "--tp", "toy", "--work", str(work), "--db-url",
+    assert run_grader(root, "report", "--tp", "toy", "--work", str(work), "--db-url",
                db).returncode == 0
     report = (work / "reports" / "toy.html").read_text()
     # alice, bob, chloe graded: (16.92 + 8 + 16) / 3; eve apart
     assert "3 copie(s) corrigée(s), moyenne 13.64/20" in report
     assert "1 étudiant·e(s) sans copie utilisable" in report
 
-    sent = run(root, "retours", "--tp", "toy", "--roster", str(roster), "--work", str(work),
+    sent = run_grader(root, "retours", "--tp", "toy", "--roster", str(roster), "--work", str(work),
                "--db-url", db)
     assert sent.returncode == 3 and "3 envoyé(s), 0 inchangé(s), 1 non remis" in sent.stdout
     bob = git("--git-dir", str(remotes["bob"]), "show", "retours:retours/toy/LISEZMOI.md",

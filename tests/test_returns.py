@@ -3,17 +3,13 @@ what each student receives, that their own work is never touched, and that deliv
 changes nothing."""
 
 import subprocess
-import sys
 
-from classroom import classroom, git, grader  # noqa: F401
-from grader.config import ROOT
+from classroom import classroom, git, grader, run_grader  # noqa: F401
 
 
-def retours(c, work):
-    return subprocess.run([sys.executable, "-m", "grader", "--course",
-                           str(c["root"] / "course.toml"), "retours", "--tp", "toy", "--roster",
-                           str(c["roster"]), "--work", str(work)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+def retours(c, work, tp="toy"):
+    return run_grader(c["root"], "retours", "--tp", tp, "--roster", str(c["roster"]),
+                      "--work", str(work))
 
 
 def remote(c, sid):
@@ -59,10 +55,7 @@ def test_feedback_lands_on_a_branch_of_its_own_and_only_once(classroom):
         assert subprocess.run(["git", "--git-dir", str(remote(c, sid)), "merge-base", "main",
                                "retours"]).returncode == 1  # a history of its own
 
-    early = subprocess.run([sys.executable, "-m", "grader", "--course",
-                            str(c["root"] / "course.toml"), "retours", "--tp", "toy2",
-                            "--roster", str(c["roster"]), "--work", str(work)], cwd=ROOT,
-                           capture_output=True, text=True, timeout=600)
+    early = retours(c, work, tp="toy2")
     assert early.returncode == 3 and "toy2 n'a pas encore été corrigé" in early.stderr
     assert "Traceback" not in early.stderr
 

@@ -7,12 +7,11 @@ one process grading the whole class.
 
 import shutil
 import subprocess
-import sys
 
 import pytest
 
 from classroom import (EXPECTED_TOY, GCL, PG, classroom, fresh_database, grader,  # noqa: F401
-                       read_csv)
+                       read_csv, run_at_once, run_grader)
 from grader.collect import Submission
 from grader.config import ROOT
 from grader.official import shard_of
@@ -45,9 +44,7 @@ def test_shards_cover_the_class_once_in_a_stable_order():
 
 @pytest.mark.parametrize("shard", ["0/4", "5/4", "2", "a/b", "1/0", "1/-2"])
 def test_a_wrong_shard_is_one_french_line(classroom, shard):
-    proc = subprocess.run([sys.executable, "-m", "grader", "--course",
-                           str(classroom["root"] / "course.toml"), "autograde", "--tp", "toy",
-                           "--shard", shard], cwd=ROOT, capture_output=True, text=True)
+    proc = run_grader(classroom["root"], "autograde", "--tp", "toy", "--shard", shard)
     assert proc.returncode == 3 and "attendu I/N avec 1 ≤ I ≤ N" in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -58,10 +55,8 @@ def test_shards_without_a_shared_secret_are_refused(classroom, monkeypatch):
     c = classroom
     work = c["tmp"] / "var-sans-secret"
     grader(c, "collect", "--tp", "toy", "--roster", str(c["roster"]), "--work", str(work))
-    proc = subprocess.run([sys.executable, "-m", "grader", "--course",
-                           str(c["root"] / "course.toml"), "autograde", "--tp", "toy",
-                           "--work", str(work), "--shard", "1/2"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    proc = run_grader(c["root"], "autograde", "--tp", "toy", "--work", str(work),
+                      "--shard", "1/2")
     assert proc.returncode == 3 and "même variable GRADER_SECRET" in proc.stderr
     assert not (work / "gradebook.db").exists()
 
@@ -76,13 +71,11 @@ def test_four_shards_at_once_grade_like_one_process(classroom, monkeypatch):
         grader(c, "collect", "--tp", "toy", "--roster", str(c["roster"]), "--work", str(work))
     grader(c, "autograde", "--tp", "toy", "--work", str(work_one), "--db-url", one)
 
-    base = [sys.executable, "-m", "grader", "--course", str(c["root"] / "course.toml"),
-            "autograde", "--tp", "toy", "--work", str(work_shards), "--db-url", shards]
-    procs = [subprocess.Popen([*base, "--shard", f"{i}/4"], cwd=ROOT, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-             for i in (1, 2, 3, 4)]  # at once: they race to create the tables and the master
-    logs = [p.communicate(timeout=600)[0] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0, 0, 0], "\n".join(logs)
+    runs = run_at_once(c["root"], *[  # they race to create the tables and the master
+        ("autograde", "--tp", "toy", "--work", str(work_shards), "--db-url", shards,
+         "--shard", f"{i}/4") for i in (1, 2, 3, 4)])
+    logs = [log for _, log in runs]
+    assert [code for code, _ in runs] == [0, 0, 0, 0], "\n".join(logs)
     # alice eve | bob | chloe | david: each graded by exactly one shard
     assert "part 1/4 : 2 étudiant·e·s" in logs[0] and "part 4/4 : 1 étudiant·e·s" in logs[3]
     assert sum(log.count("/20  (") for log in logs) == 4  # four notebooks, eve has none
