@@ -236,9 +236,9 @@ def cmd_release(args) -> int:
     from .release import build_template, write_public_tables, write_starters
 
     course = load_course(args.course)
-    for name in write_starters(course):
+    for name in write_starters(course, args.tp):
         print(f"{name}/{name}.ipynb régénéré depuis solutions/{name}.ipynb")
-    for name in write_public_tables(course):
+    for name in write_public_tables(course, args.tp):
         print(f"{name} : table publique régénérée (juge + maître)")
     if args.to:
         build_template(course, args.to)

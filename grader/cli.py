@@ -81,6 +81,8 @@ def parser() -> argparse.ArgumentParser:
     s = _sub(sub, "summary", "moyenne de plusieurs grades.json (dernier job du pipeline)")
     s.add_argument("files", nargs="*", help="fichiers grades.json")
     r = _sub(sub, "release", "régénérer les notebooks de départ et les tables publiques")
+    r.add_argument("--tp", action="append", default=None,
+                   help="ce TP seulement (répétable ; aucun : tous les TP)")
     r.add_argument("--to", type=Path, default=None,
                    help="créer aussi le dépôt git modèle des étudiant·e·s dans ce dossier")
 

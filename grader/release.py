@@ -32,10 +32,15 @@ SHARED_FILES = ("pyproject.toml", "requirements.lock", "Makefile")
 GITIGNORE = ".venv/\ngrades/\n.grader-cache/\n__pycache__/\n*.egg-info/\n.ipynb_checkpoints/\n"
 
 
-def write_starters(course: Course) -> list[str]:
-    """Regenerate every TP's starter from its master; returns the TPs written."""
+def _chosen(course: Course, names: list[str] | None) -> list[TP]:
+    """The TPs named (all of them when none is): `release --tp` regenerates one TP only."""
+    return [course.tp(n) for n in names] if names else list(course.tps.values())
+
+
+def write_starters(course: Course, names: list[str] | None = None) -> list[str]:
+    """Regenerate the starters of the TPs named (every TP by default); returns those written."""
     done = []
-    for tp in course.tps.values():
+    for tp in _chosen(course, names):
         if course.master(tp).exists():
             target = course.folder(tp) / tp.notebook_name
             target.write_text(starter_text(course.master_notebook(tp)), encoding="utf-8")
@@ -54,10 +59,11 @@ def public_table(course: Course, tp: TP) -> dict:
         worker.close()
 
 
-def write_public_tables(course: Course) -> list[str]:
-    """Regenerate the public table of every TP with a master and a judge."""
+def write_public_tables(course: Course, names: list[str] | None = None) -> list[str]:
+    """Regenerate the public tables of the TPs named (default: every one with a master and a
+    judge)."""
     done = []
-    for tp in course.tps.values():
+    for tp in _chosen(course, names):
         if course.master(tp).exists() and course.judge_package(tp).is_dir():
             save_public_table(course.kernel_package(tp) / PUBLIC_TABLE, public_table(course, tp))
             done.append(tp.name)

@@ -116,3 +116,13 @@ def test_student_grading_in_template_gives_zero(template):
     assert proc.returncode == 0, proc.stderr
     assert re.findall(r"^Note : (\S+)/20", proc.stdout, re.M) == ["0.00"]
     assert "à compléter" in proc.stdout
+
+
+def test_release_of_one_tp_leaves_the_others_alone(tmp_path):
+    """`grader release --tp X` regenerates X only: content work on one TP never rewrites another
+    TP's starter from a master that is being edited."""
+    from grader.__main__ import main
+    from grader.release import write_starters
+
+    assert write_starters(COURSE, ["tp1_gradient"]) == ["tp1_gradient"]
+    assert main(["release", "--tp", "inconnu"]) != 0
