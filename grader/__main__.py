@@ -233,6 +233,7 @@ def cmd_instructor(args) -> int:
 
 def cmd_release(args) -> int:
     from .config import load_course
+    from .figures import write_figures
     from .release import build_template, write_public_tables, write_starters
 
     course = load_course(args.course)
@@ -240,6 +241,11 @@ def cmd_release(args) -> int:
         print(f"{name}/{name}.ipynb régénéré depuis solutions/{name}.ipynb")
     for name in write_public_tables(course, args.tp):
         print(f"{name} : table publique régénérée (juge + maître)")
+    for tp in ([course.tp(n) for n in args.tp] if args.tp else course.tps.values()):
+        if course.master(tp).exists():
+            drawn = write_figures(course, tp)
+            if drawn:
+                print(f"{tp.name} : {len(drawn)} figures de référence redessinées (maître exécuté)")
     if args.to:
         build_template(course, args.to)
         print(f"Dépôt modèle des étudiant·e·s créé : {args.to}")

@@ -126,3 +126,45 @@ def test_release_of_one_tp_leaves_the_others_alone(tmp_path):
 
     assert write_starters(COURSE, ["tp1_gradient"]) == ["tp1_gradient"]
     assert main(["release", "--tp", "inconnu"]) != 0
+
+
+@pytest.mark.parametrize("tp", PUBLISHED, ids=lambda tp: tp.name)
+def test_reference_figures_are_up_to_date(tp):
+    """Each figure the master tags is drawn, from the master and kernel package as they are now,
+    and shown in the TP's README (`make release` redraws what is stale)."""
+    from grader.figures import problems
+
+    assert problems(COURSE, tp) == []
+
+
+def test_release_draws_reference_figures_and_redraws_them_when_stale(course):
+    """The process: a tagged study cell gets its PNG and README block at release; a later
+    change of the code before it makes it stale; release draws it again; untagging removes it."""
+    from grader.figures import FIGURES, problems, write_figures
+
+    toy = load_course(course / "course.toml")
+    tp, path = toy.tp("toy"), course / "solutions" / "toy.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(6, nbformat.v4.new_code_cell(
+        "import matplotlib.pyplot as plt\nplt.plot(carre(np.arange(5)))\nplt.show()",
+        metadata={"reference_figure": "carres"}))
+    nbformat.write(nb, path)
+    assert problems(toy, tp) == ["carres.png manque",
+                                 "le bloc « figures de référence » du README n'est pas à jour"]
+    assert write_figures(toy, tp) == ["carres"]
+    png = course / "toy" / FIGURES / "carres.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "![carres](figures/carres.png)" in (course / "toy" / "README.md").read_text()
+    assert problems(toy, tp) == [] and write_figures(toy, tp) == []  # up to date: not redrawn
+
+    nb.cells[2].source = nb.cells[2].source.replace(") ** 2", ") * np.asarray(x)")  # code above the figure
+    nbformat.write(nb, path)
+    assert problems(toy, tp) == ["carres.png est périmée (le maître ou le paquet du TP a changé)"]
+    assert write_figures(toy, tp) == ["carres"] and problems(toy, tp) == []
+
+    del nb.cells[6].metadata["reference_figure"]
+    nbformat.write(nb, path)
+    assert problems(toy, tp) == ["carres.png ne correspond à aucune cellule du maître"]
+    write_figures(toy, tp)
+    assert not png.exists() and "figures" not in (course / "toy" / "README.md").read_text()
+    assert problems(toy, tp) == []
