@@ -48,7 +48,8 @@ def test_notebook_states_what_the_judge_replays():
     for words in ("$w = 0$", "$b = 0$", "dans l'ordre donné", "première époque sans erreur",
                   "n_epochs_max", "rng = np.random.default_rng(graine)",
                   "ordre = rng.permutation(n)", "ordre[k:k + taille_batch]",
-                  "gradient **moyen**", "n_epochs + 1"):
+                  "gradient **moyen**", "n_epochs + 1", "biais $w_0$ n'est pas pénalisé",
+                  "lam"):
         assert words in text, words
 
 

@@ -131,3 +131,19 @@ def test_fold_scores_are_the_constant_model_on_consecutive_folds():
             assert np.array_equal(val, fold)
             assert np.array_equal(train, np.setdiff1d(idx, fold))
             assert np.isclose(score, np.mean((y[fold] - y[train].mean()) ** 2))
+
+
+def test_ridge_oracle_is_the_minimum_of_the_notebook_cost():
+    """sklearn's Ridge(alpha = nλ) minimises the notebook's E = 1/n Σ (h − y)² + λ Σ_{j≥1} w_j²:
+    its gradient (finite differences) vanishes there, and it solves (X̃ᵀX̃ + nλD) θ = X̃ᵀy."""
+    from judges.tp1.regularisation import ridge_cost, ridge_oracle
+
+    rng = np.random.default_rng(4)
+    for n, p, lam in ((12, 1, 0.5), (40, 5, 0.02), (15, 6, 0.3), (25, 2, 0.0)):
+        X, y = regression_problem(rng, n, p)
+        theta = ridge_oracle(X, y, lam)
+        grad = fd_gradient(lambda t: ridge_cost(X, y, t, lam), theta, 1e-3)
+        assert np.max(np.abs(grad)) < 1e-8
+        D = np.eye(p + 1)
+        D[0, 0] = 0.0
+        assert np.allclose(np.linalg.solve(_xt(X).T @ _xt(X) + n * lam * D, _xt(X).T @ y), theta)

@@ -201,3 +201,17 @@ def _eval_cv(case, validation_croisee):
 
 _add("caracteristiques_polynomiales", ("caracteristiques_polynomiales",), _eval_poly)
 _add("validation_croisee", ("validation_croisee",), _eval_cv)
+
+
+# -- Part 6 (continued): regularisation ------------------------------------------------------
+def _eval_gradient_ridge(case, gradient_ridge):
+    return {"gradient": gradient_ridge(case["X"].copy(), case["y"].copy(), case["theta"].copy(),
+                                       float(case["lam"]))}
+
+
+def _eval_ridge(case, ridge):
+    return {"theta": ridge(case["X"].copy(), case["y"].copy(), float(case["lam"]))}
+
+
+_add("gradient_ridge", ("gradient_ridge",), _eval_gradient_ridge)
+_add("ridge", ("ridge",), _eval_ridge)
