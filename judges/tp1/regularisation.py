@@ -145,9 +145,9 @@ CHECKS = (
               "finies centrées du correcteur ; diagnostics : biais pénalisé, facteur 2, signe, "
               "pénalité divisée par n, pénalité absente."),
     Check("ridge", _cases_ridge, _verdict_ridge, numpy_only=True,
-          doc="Minimum de E comparé à sklearn.linear_model.Ridge (alpha = nλ, biais non "
-              "pénalisé) ; diagnostics : biais pénalisé, λ non multiplié par n, facteur 2, signe, "
-              "pas de régularisation."),
+          doc="Minimum de E comparé à la régression ridge de scikit-learn (biais non pénalisé) ; "
+              "diagnostics : biais pénalisé, λ mal mis à l'échelle, facteur 2, signe, pas de "
+              "régularisation."),
 )
 
 
