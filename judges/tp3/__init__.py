@@ -10,10 +10,10 @@ course's digits.
 from grader.judging import Checks
 from tp3 import EXERCISES
 
-from . import architecture, cnn, convolution, counts
+from . import architecture, cnn, convolution, counts, receptive, texture
 
 CHECKS = Checks(EXERCISES, judge_imports=("keras", "torch", "sklearn.model_selection"))
-for _part in (counts, convolution, architecture, cnn):
+for _part in (counts, convolution, architecture, receptive, cnn, texture):
     for _check in _part.CHECKS:
         CHECKS.add(_check)
     CHECKS.mistakes.update(_part.MISTAKES)

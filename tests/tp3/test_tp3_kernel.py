@@ -65,3 +65,47 @@ def test_the_images_are_the_courses_digits():
     Xs, Xt, ys, yt = split()
     assert X_train.shape == (1347, 8, 8, 1) and np.allclose(X_test.reshape(-1, 64) * 16, Xt)
     assert np.array_equal(y_train, ys) and np.array_equal(y_test, yt)
+
+
+def test_receptive_field_oracles_agree():
+    """The judge's two oracles (index sets, torch.autograd) agree on the public stacks, on hidden
+    stacks of several seeds, and on fields known by hand."""
+    from judges.tp3.receptive import PUBLIC_STACKS, _cases, autograd_field, index_field
+
+    assert index_field(PUBLIC_STACKS[0]) == (8, 8) and index_field(PUBLIC_STACKS[1]) == (20, 20)
+    assert index_field([[0, 1, 1, 1, 0, 1]]) == (1, 1)
+    assert index_field([[0, 1, 3, 5, 0, 1], [0, 1, 3, 5, 0, 1]]) == (5, 9)
+    for seed in range(5):
+        for case in _cases(np.random.default_rng(seed), True):
+            field = index_field(case["couches"])
+            assert autograd_field(case["couches"], (field[0] + 4, field[1] + 1)) == field
+
+
+def test_texture_synthesis_matches_the_source_statistics():
+    """The given synthesis brings the Gram matrices (the students' definition, NumPy here) of
+    every scale far closer to the source's than its starting noise, for several seeds; the
+    source texture is made by code, deterministic, in [0, 1]."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    from tp3 import synthetiser_texture, texture_source
+
+    source = texture_source(64)[:32, :32]
+    assert np.array_equal(source, texture_source(64)[:32, :32])
+    assert 0 <= source.min() and source.max() <= 1 and source.std() > 0.1
+
+    def gram(image, noyaux):
+        windows = sliding_window_view(image, noyaux.shape[:2])
+        maps = np.maximum(np.einsum("xyuv,uvf->xyf", windows, noyaux[:, :, 0, :]), 0)
+        flat = maps.reshape(-1, maps.shape[-1])
+        return flat.T @ flat
+
+    worst = 0.0
+    for seed in (0, 1, 2, 3):
+        out = synthetiser_texture(source, n_etapes=300, graine=seed)
+        assert out["pertes"][-1] < 0.01 * out["pertes"][0]
+        for noyaux in out["noyaux"]:
+            g = gram(source, noyaux)
+            ratio = (np.sum((g - gram(out["texture"], noyaux)) ** 2)
+                     / np.sum((g - gram(out["bruit"], noyaux)) ** 2))
+            worst = max(worst, ratio)
+    assert worst < 0.02, worst

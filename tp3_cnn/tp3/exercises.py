@@ -112,6 +112,16 @@ EXERCISES.add(Exercise("resume_architecture", ("resume_architecture",), _summary
                        tolerance=(0.0, 0.0)))
 
 
+@quiet
+def _field(case, champ_recepteur):
+    res = champ_recepteur(layer_tuples(case["couches"]))
+    if isinstance(res, (str, bytes, dict)) or not hasattr(res, "__len__") or len(res) != 2:
+        raise InvalidAnswer("champ_recepteur doit renvoyer un couple (hauteur, largeur)")
+    return {"champ": np.asarray(tuple(res), dtype=float)}
+
+
+EXERCISES.add(Exercise("champ_recepteur", ("champ_recepteur",), _field, tolerance=(0.0, 0.0)))
+
 # -- part 4: a CNN trained on the digits -----------------------------------------------------------
 @quiet
 def _cnn(case, cnn_chiffres):
@@ -132,3 +142,18 @@ def _self_cnn(case, answer):
 
 
 EXERCISES.add(Exercise("cnn_chiffres", ("cnn_chiffres",), _cnn, selfcheck=_self_cnn))
+
+
+# -- part 5: texture statistics (Gram matrices) ---------------------------------------------------
+@quiet
+def _gram(case, matrice_gram):
+    return {"G": np.asarray(matrice_gram(case["cartes"].copy()), dtype=float)}
+
+
+@quiet
+def _style(case, distance_style):
+    return {"d": distance_style(case["G"].copy(), case["G_chapeau"].copy())}
+
+
+EXERCISES.add(Exercise("matrice_gram", ("matrice_gram",), _gram, tolerance=(1e-9, 1e-9)))
+EXERCISES.add(Exercise("distance_style", ("distance_style",), _style, tolerance=(1e-9, 1e-9)))
