@@ -1,22 +1,23 @@
-"""Judge of TP4 (auto-encoders, denoising, anomaly detection, VAE, GAN): one module per part,
-each with its cases and verdicts; the known mistakes (wrong functions, bad trained networks) in
-`mistakes.py`, loaded on first use. Never shipped to students.
+"""Judge of TP4 (PyTorch basics, auto-encoders, denoising, anomaly detection, VAE, GAN): one
+module per part, each with its cases and verdicts; the known mistakes (wrong functions, bad
+trained networks) in `mistakes.py`, loaded on first use. Never shipped to students.
 
-Oracles are other methods than the students': scikit-learn's PCA and ROC AUC,
-torch.distributions, analytic gradients, eigenvalues for the Fréchet distance, statistics of
-many draws, the training loop replayed step by step. Trained networks are never trusted: the
-kernel sends their weights and the judge rebuilds and measures them itself, on held-out digits
-with its own noise (thresholds per scale: `tp4.data.SEUILS`).
+Oracles are other methods than the students': gradient descent in closed form, scikit-learn's
+PCA and ROC AUC, torch.distributions, analytic gradients, eigenvalues for the Fréchet distance,
+statistics of many draws, the training loops replayed step by step (the GAN's first iteration
+in float64). Trained networks are never trusted: the kernel sends their weights and the judge
+rebuilds and measures them itself, on held-out digits with its own noise (thresholds per scale:
+`tp4.data.SEUILS`).
 """
 
 from grader.judging import Checks, mistakes_from
 from tp4 import EXERCISES
 
-from . import autoencoders, gan, vae
+from . import autoencoders, bases, gan, vae
 
 CHECKS = Checks(
     EXERCISES, mistakes=mistakes_from(__name__, "mistakes", "bad_models"),
     judge_imports=("torch", "torch.distributions", "sklearn.decomposition", "sklearn.metrics"))
-for _part in (autoencoders, vae, gan):
+for _part in (bases, autoencoders, vae, gan):
     for _check in _part.CHECKS:
         CHECKS.add(_check)

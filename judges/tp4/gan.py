@@ -12,7 +12,7 @@ import numpy as np
 
 from grader.judging import Check, as_array, as_number, close
 from judges.common.digits_quality import frechet_gaussians, judge_samples
-from tp4.data import DIM_Z, SEUILS, forme_generateur
+from tp4.data import DIM_Z, SEUILS, forme_discriminateur, forme_generateur
 
 from .networks import generate, sigmoid, weights
 from .scale import scale
@@ -137,6 +137,209 @@ def _verdict_losses(case, answer):
                                      "logits (détachez-vous une partie du calcul ?)")
 
 
+# -- the networks and the training loop ----------------------------------------------------------
+N_PARAMETRES = {"G": 16 * 128 + 128 + 128 * 128 + 128 + 128 * 64 + 64,  # 26 944
+                "D": 64 * 128 + 128 + 128 * 128 + 128 + 128 + 1}  # 24 961
+ADAM_EPS = 1e-8
+
+
+def _init(rng, forme, zero=()):
+    """Weights drawn like PyTorch's default initialisation (uniform ±1/√fan_in); `zero`: the
+    parameters set to 0."""
+    W = {}
+    for k, shape in forme.items():
+        fan_in = shape[1] if len(shape) == 2 else forme[k.replace("bias", "weight")][1]
+        W[k] = (np.zeros(shape) if k in zero
+                else rng.uniform(-1, 1, size=shape) / np.sqrt(fan_in))
+    return W
+
+
+def _cases_loop(rng, hidden):
+    from .scale import digits, subset
+
+    X_train = digits()[0]
+    specs = [(0.9, 1e-3, 32), (1.0, 5e-3, 16)] if hidden else [(0.9, 2e-3, 32)]
+    cases = []
+    for lissage, lr, batch in specs:
+        image = X_train[int(rng.integers(len(X_train)))]
+        G0 = _init(rng, forme_generateur(), zero=("reseau.0.weight",))
+        D0 = _init(rng, forme_discriminateur())
+        cases.append({"X": np.repeat(image[None], 50, axis=0), "X2": subset(rng, 200),
+                      "lissage": lissage, "lr": lr, "taille_batch": batch, "n_iter": 2,
+                      "dropout": 0.3, "graine": int(rng.integers(2 ** 31)),
+                      **{f"g:{k}": v for k, v in G0.items()},
+                      **{f"d:{k}": v for k, v in D0.items()}})
+    return cases
+
+
+def _torch_params(W):
+    import torch
+
+    return {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in W.items()}
+
+
+def _g_forward(P, z):
+    import torch.nn.functional as F
+
+    h = F.leaky_relu(z @ P["reseau.0.weight"].T + P["reseau.0.bias"], 0.2)
+    h = F.leaky_relu(h @ P["reseau.2.weight"].T + P["reseau.2.bias"], 0.2)
+    return (h @ P["reseau.4.weight"].T + P["reseau.4.bias"]).sigmoid()
+
+
+def _d_forward(P, x):
+    import torch.nn.functional as F
+
+    h = F.leaky_relu(x @ P["reseau.0.weight"].T + P["reseau.0.bias"], 0.2)
+    h = F.leaky_relu(h @ P["reseau.3.weight"].T + P["reseau.3.bias"], 0.2)
+    return h @ P["reseau.6.weight"].T + P["reseau.6.bias"]
+
+
+def _adam_first_step(W, grads, lr):
+    """Adam's first step in closed form: m̂ = g, v̂ = g², so θ ← θ − lr g / (|g| + ε), whatever
+    the betas."""
+    return {k: W[k] - lr * g / (np.abs(g) + ADAM_EPS) for k, g in grads.items()}
+
+
+def replay_first_iteration(case, variant=""):
+    """The first iteration of the specified loop in float64 (torch.autograd for the gradients,
+    Adam's first step in closed form), from the case's weights on a batch of one repeated digit.
+    The generator's first layer is zero, so every z gives the same fake image f = G(0).
+    Returns (loss_D, loss_G, D after, G after (but its first layer), gradients of D, of G).
+    `variant` replays a known mistake: "stale" (G's loss with D before its step), "no_detach"
+    (G's step also gets the gradient of D's loss), "no_smoothing"."""
+    import torch
+    import torch.nn.functional as F
+
+    c = 1.0 if variant == "no_smoothing" else float(case["lissage"])
+    lr = float(case["lr"])
+    WG = {k[2:]: np.asarray(v, float) for k, v in case.items() if k.startswith("g:")}
+    WD = {k[2:]: np.asarray(v, float) for k, v in case.items() if k.startswith("d:")}
+    x = torch.tensor(np.asarray(case["X"][:1], float))
+    PG, PD = _torch_params(WG), _torch_params(WD)
+    fake = _g_forward(PG, torch.zeros(1, DIM_Z, dtype=torch.float64))
+    l_real, l_fake = _d_forward(PD, x), _d_forward(PD, fake)
+    loss_d = (F.binary_cross_entropy_with_logits(l_real, torch.full_like(l_real, c))
+              + F.binary_cross_entropy_with_logits(l_fake, torch.zeros_like(l_fake)))
+    gD = dict(zip(PD, (g.numpy() for g in torch.autograd.grad(loss_d, list(PD.values()),
+                                                               retain_graph=True))))
+    WD1 = _adam_first_step(WD, gD, lr)
+    PD1 = PD if variant == "stale" else _torch_params(WD1)
+    loss_g = F.binary_cross_entropy_with_logits(_d_forward(PD1, fake), torch.ones(1, 1,
+                                                dtype=torch.float64))
+    keys = [k for k in PG if k != "reseau.0.weight"]
+    gG = dict(zip(keys, (g.numpy() for g in torch.autograd.grad(loss_g, [PG[k] for k in keys],
+                                                                 retain_graph=True))))
+    if variant == "no_detach":
+        extra = torch.autograd.grad(loss_d, [PG[k] for k in keys])
+        gG = {k: gG[k] + e.numpy() for k, e in zip(keys, extra)}
+    return (float(loss_d.detach()), float(loss_g.detach()), WD1, _adam_first_step(WG, gG, lr),
+            gD, gG)
+
+
+def _steps_match(got, expected, before, grads, lr):
+    """Whether every parameter moved as Adam's first step says, but where the gradient is so
+    small that float32 cannot tell its sign: there any move of at most lr is accepted."""
+    for k, exp in expected.items():
+        g = got.get(k)
+        if g is None or np.shape(g) != np.shape(exp):
+            return False
+        big = np.abs(grads[k]) > 1e-4 * max(np.abs(grads[k]).max(), 1e-12) + 1e-7
+        if not np.allclose(g[big], exp[big], rtol=1e-5, atol=2e-3 * lr):
+            return False
+        if np.any(np.abs(g - before[k]) > 1.001 * lr + 1e-7):
+            return False
+    return True
+
+
+def _verdict_loop(case, answer):
+    lr = float(case["lr"])
+    for nom, quoi in (("G", "Generateur()"), ("D", f"Discriminateur({float(case['dropout']):g})")):
+        n = as_number(answer, f"n_parametres_{nom}", f"nombre de paramètres de {quoi}")
+        if n != N_PARAMETRES[nom]:
+            raise AssertionError(f"{quoi} a {n:.0f} paramètres au lieu de {N_PARAMETRES[nom]} : "
+                                 "suivez l'architecture imposée")
+    layers = str(answer.get("couches_D", ""))
+    p = float(case["dropout"])
+    if layers.count(f"Dropout(p={p}") != 2:
+        raise AssertionError(f"Discriminateur(dropout={p:g}) doit avoir deux couches "
+                             f"nn.Dropout({p:g}), après chaque LeakyReLU cachée (le taux de "
+                             "dropout est l'argument du constructeur)")
+    n_iter = int(case["n_iter"])
+    for cle in ("perte_D", "perte_G"):
+        n = as_number(answer, f"n_pertes_{cle[-1]}", "historique")
+        if n != n_iter:
+            raise AssertionError(f"entrainer_gan(…, n_iter={n_iter}) doit enregistrer {cle} à "
+                                 f"chaque itération : {n:.0f} valeurs au lieu de {n_iter}")
+    if as_number(answer, "pertes_finies", "pertes") != 1.0:
+        raise AssertionError(f"après {n_iter} itérations, les pertes contiennent des NaN ou "
+                             "des valeurs infinies")
+    for nom, quoi in (("D", "discriminateur"), ("G", "générateur")):
+        bouge = as_array(answer, f"bouge_{nom}", what=f"paramètres du {quoi}")
+        if not np.all(bouge == 1.0):
+            raise AssertionError(f"après {n_iter} itérations, des paramètres du {quoi} n'ont pas "
+                                 f"bougé : son optimiseur (Adam) doit être construit sur "
+                                 f"{nom}.parameters(), et opt_{nom}.step() appelé à chaque "
+                                 "itération")
+
+    loss_d, loss_g, WD1, WG1, gD, gG = replay_first_iteration(case)
+    got_d = as_array(answer, "perte_D", what="historique['perte_D']")
+    got_g = as_array(answer, "perte_G", what="historique['perte_G']")
+    WD0 = {k[2:]: np.asarray(v, float) for k, v in case.items() if k.startswith("d:")}
+    WG0 = {k[2:]: np.asarray(v, float) for k, v in case.items() if k.startswith("g:")}
+    got_WD = {k: as_array(answer, f"d:{k}", v.shape, f"discriminateur : {k}")
+              for k, v in WD0.items()}
+    got_WG = {k: as_array(answer, f"g:{k}", v.shape, f"générateur : {k}")
+              for k, v in WG0.items() if k != "reseau.0.weight"}
+    where = (f"(première itération depuis les poids du correcteur, lissage = "
+             f"{float(case['lissage']):g}, lr = {lr:g})")
+    if got_d.shape != (1,) or got_g.shape != (1,):
+        raise AssertionError(f"entrainer_gan(…, n_iter=1) doit renvoyer une perte_D et une "
+                             f"perte_G, pas {got_d.size} et {got_g.size} {where}")
+
+    def near(a, b):
+        return abs(float(a[0]) - b) <= 1e-4 * max(1.0, abs(b))
+
+    if not near(got_d, loss_d):
+        if near(got_d, replay_first_iteration(case, "no_smoothing")[0]):
+            raise AssertionError(f"perte du discriminateur sans lissage : passez `lissage` à "
+                                 f"perte_discriminateur {where}")
+        raise AssertionError(f"perte_D enregistrée {float(got_d[0]):.6g} au lieu de "
+                             f"{loss_d:.6g} : le pas de D minimise perte_discriminateur(D(x), "
+                             f"D(G(z).detach()), lissage) sur les vraies et les fausses images "
+                             f"{where}")
+    if not _steps_match(got_WD, WD1, WD0, gD, lr):
+        moved = np.concatenate([np.abs(got_WD[k] - WD0[k]).ravel() for k in WD1])
+        if moved.size and np.median(moved) > 0 and abs(np.median(moved) / lr - 1) > 0.05:
+            raise AssertionError(f"le premier pas d'Adam déplace chaque poids d'environ lr ; "
+                                 f"ici de {np.median(moved):.3g} : le taux lr est-il passé "
+                                 f"aux deux optimiseurs ? {where}")
+        raise AssertionError(f"le discriminateur après son premier pas ne correspond pas à un "
+                             f"pas d'Adam sur perte_D (opt_D.zero_grad(), perte_D.backward(), "
+                             f"opt_D.step(), avec opt_D sur D.parameters() seulement) {where}")
+    stale = replay_first_iteration(case, "stale")
+    if not near(got_g, loss_g):
+        if near(got_g, stale[1]):
+            raise AssertionError(f"perte du générateur calculée avec le discriminateur d'avant "
+                                 f"son pas : après opt_D.step(), réévaluez D(faux) (sans "
+                                 f"detach) pour le pas du générateur {where}")
+        raise AssertionError(f"perte_G enregistrée {float(got_g[0]):.6g} au lieu de "
+                             f"{loss_g:.6g} : le générateur minimise la perte non saturante "
+                             f"perte_generateur(D(G(z))) {where}")
+    if not _steps_match(got_WG, WG1, WG0, gG, lr):
+        if _steps_match(got_WG, stale[3], WG0, stale[5], lr):
+            raise AssertionError(f"le pas du générateur utilise le gradient à travers le "
+                                 f"discriminateur d'avant son pas : réévaluez D(faux) après "
+                                 f"opt_D.step() {where}")
+        wrong = replay_first_iteration(case, "no_detach")
+        if _steps_match(got_WG, wrong[3], WG0, wrong[5], lr):
+            raise AssertionError(f"le générateur a aussi reçu le gradient de la perte du "
+                                 f"discriminateur : détachez les fausses images "
+                                 f"(faux.detach()) pour le pas de D, et opt_G.zero_grad() "
+                                 f"juste avant perte_G.backward() {where}")
+        raise AssertionError(f"le générateur après son premier pas ne correspond pas à un pas "
+                             f"d'Adam sur perte_G (opt_G sur G.parameters()) {where}")
+
+
 # -- the trained generator -----------------------------------------------------------------------
 def _cases_generator(rng, hidden):
     return [{"z": rng.normal(size=(450, DIM_Z)), "_z": rng.normal(size=(450, DIM_Z))}]
@@ -169,6 +372,12 @@ CHECKS = [
           doc="Pertes du min-max sur des logits fixés : valeur (formule avec log σ) et "
               "gradients analytiques ; lissage unilatéral, versions saturante et non saturante "
               "du générateur."),
+    Check("boucle_gan", _cases_loop, _verdict_loop,
+          doc="Générateur et discriminateur (nombres de paramètres, couches de dropout) et "
+              "boucle d'entraînement : deux itérations depuis des réseaux neufs (pertes finies, "
+              "une par itération, tous les paramètres des deux réseaux modifiés), et la "
+              "première itération rejouée en float64 depuis les poids du correcteur (pertes, "
+              "pas d'Adam de D puis de G, detach, réévaluation de D après son pas)."),
     Check("generateur_gan", _cases_generator, _verdict_generator,
           doc="Générateur entraîné du notebook : poids reconstruits par le correcteur, 450 images "
               "générées depuis son propre bruit, jugées par le classifieur du correcteur "

@@ -13,8 +13,9 @@ from course.torch_tools import appareil, echelle
 from . import trained  # noqa: F401 (registers the trained networks' exercises)
 from .data import BRUIT_DAE, DIM_Z, LATENT_DAE, LATENT_VAE, SEUILS, charger_chiffres, seuils
 from .exercises import EXERCISES, check
-from .plots import tracer_latent, tracer_repartition
+from .plots import grille_latente, tracer_latent, tracer_repartition, tracer_suivi_gan
 
 __all__ = ["EXERCISES", "check", "seuils", "echelle", "appareil", "charger_chiffres",
-           "afficher_chiffres", "tracer_latent", "tracer_repartition", "evaluer_echantillons",
+           "afficher_chiffres", "tracer_latent", "tracer_repartition", "tracer_suivi_gan",
+           "grille_latente", "evaluer_echantillons",
            "LATENT_VAE", "DIM_Z", "LATENT_DAE", "BRUIT_DAE", "SEUILS"]

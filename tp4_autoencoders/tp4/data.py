@@ -83,6 +83,12 @@ def forme_generateur(dim_z: int = DIM_Z) -> dict[str, tuple[int, ...]]:
             "reseau.4.weight": (64, 128), "reseau.4.bias": (64,)}
 
 
+def forme_discriminateur() -> dict[str, tuple[int, ...]]:
+    return {"reseau.0.weight": (128, 64), "reseau.0.bias": (128,),
+            "reseau.3.weight": (128, 128), "reseau.3.bias": (128,),
+            "reseau.6.weight": (1, 128), "reseau.6.bias": (1,)}
+
+
 # The generator's layers as `course.torch_tools.couches` lists them (the subject's).
 COUCHES_GENERATEUR = (
     "reseau.0: Linear(in_features=16, out_features=128, bias=True)",

@@ -40,3 +40,66 @@ def tracer_repartition(images, ax=None, titre=None):
     if titre:
         ax.set_title(titre)
     return ax
+
+
+def tracer_suivi_gan(historique, titre=None):
+    """Le suivi d'un entraînement de GAN (le dictionnaire renvoyé par `entrainer_gan`) : à
+    gauche les deux pertes à chaque itération, à droite la répartition des classes générées au
+    fil des itérations (une colonne par point de suivi, une ligne par classe). Une figure ;
+    terminez la cellule par plt.show()."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.5))
+    axes[0].plot(vers_numpy(historique["perte_D"]), alpha=0.6, label="discriminateur")
+    axes[0].plot(vers_numpy(historique["perte_G"]), alpha=0.6, label="générateur")
+    axes[0].set_xlabel("itération")
+    axes[0].set_ylabel("perte")
+    axes[0].legend()
+    if len(historique.get("repartition", [])):
+        repartition = np.array([vers_numpy(r) for r in historique["repartition"]])
+        image = axes[1].imshow(repartition.T, aspect="auto", origin="lower", cmap="viridis",
+                               vmin=0, vmax=0.4,
+                               extent=(0, historique["iterations"][-1], -0.5, 9.5))
+        axes[1].set_yticks(range(10))
+        plt.colorbar(image, ax=axes[1], label="fraction des échantillons")
+    axes[1].set_xlabel("itération")
+    axes[1].set_ylabel("classe générée")
+    if titre:
+        fig.suptitle(titre)
+    return fig
+
+
+def grille_latente(decodeur, z1, z2, base=None, titre=None):
+    """Décode les points (z1[j], z2[i]) d'une grille du plan latent et les affiche en mosaïque :
+    colonne j pour z1[j] (croissant vers la droite), ligne i pour z2[i] (croissant vers le haut,
+    comme un nuage de points). `base` (tenseur (d,), 0 par défaut en dimension 2) donne les
+    autres coordonnées du code : seules les deux premières varient. Une figure ; terminez la
+    cellule par plt.show()."""
+    import matplotlib.pyplot as plt
+    import torch
+
+    z1, z2 = vers_numpy(z1).ravel(), vers_numpy(z2).ravel()
+    base = np.zeros(2) if base is None else vers_numpy(base).ravel()
+    codes = np.tile(base, (len(z1) * len(z2), 1))
+    codes[:, 0] = np.tile(z1, len(z2))
+    codes[:, 1] = np.repeat(z2[::-1], len(z1))  # first row at the top: the largest z2
+    parametres = list(decodeur.parameters())
+    appareil = parametres[0].device if parametres else "cpu"
+    with torch.no_grad():
+        images = decodeur(torch.tensor(codes, dtype=torch.float32, device=appareil))
+    images = np.clip(vers_numpy(images).reshape(len(z2), len(z1), 8, 8), 0.0, 1.0)
+    grille = np.full((9 * len(z2) + 1, 9 * len(z1) + 1), np.nan)
+    for i in range(len(z2)):
+        for j in range(len(z1)):
+            grille[1 + 9 * i:9 * i + 9, 1 + 9 * j:9 * j + 9] = images[i, j]
+    fig, ax = plt.subplots(figsize=(0.5 * len(z1) + 1.2, 0.5 * len(z2) + 0.8))
+    cmap = plt.get_cmap("gray_r").copy()
+    cmap.set_bad("white")
+    ax.imshow(grille, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks(9 * np.arange(len(z1)) + 4.5, [f"{v:.2g}" for v in z1], fontsize=7)
+    ax.set_yticks(9 * np.arange(len(z2)) + 4.5, [f"{v:.2g}" for v in z2[::-1]], fontsize=7)
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    if titre:
+        ax.set_title(titre)
+    return fig
