@@ -209,6 +209,44 @@ def _score_du_modele(kind):
     return score_du_modele
 
 
+def _entrainement(kind):
+    """entrainer_score with one mistake (T_MIN, T_MAX, perte_debruitage: the notebook's)."""
+    def entrainer_score(modele, X, n_iter, lr=5e-3, taille_batch=256, graine=0):
+        from projet.data import T_MAX, T_MIN
+
+        g = torch.Generator().manual_seed(graine)
+        optimiseur = torch.optim.Adam(modele.parameters(), lr=lr)
+        pertes, total = [], 0.0
+        for _ in range(n_iter):
+            if kind == "graine_ignoree":
+                i, u = torch.randint(len(X), (taille_batch,)), torch.rand(taille_batch)
+                z = torch.randn(taille_batch, X.shape[1])
+            else:
+                i = torch.randint(len(X), (taille_batch,), generator=g)
+                u = torch.rand(1 if kind == "un_temps" else taille_batch, generator=g)
+                z = torch.randn(taille_batch, X.shape[1], generator=g)
+            x0 = X if kind == "tout_x" else X[i]
+            if kind == "tout_x":
+                z = torch.randn(x0.shape, generator=g)
+                u = torch.rand(len(X), generator=g)
+            t = T_MIN + (T_MAX - T_MIN) * u if kind == "uniforme" else T_MIN * (T_MAX / T_MIN) ** u
+            if kind == "un_temps":
+                t = t.expand(taille_batch)
+                x_t = torch.exp(-t[:, None]) * x0 + torch.sqrt(1 - torch.exp(-2 * t[:, None])) * z
+                perte = F.mse_loss(modele(x_t, t[:1]), z)
+            else:
+                x_t = torch.exp(-t[:, None]) * x0 + torch.sqrt(1 - torch.exp(-2 * t[:, None])) * z
+                perte = F.mse_loss(modele(x_t, t), z)
+            optimiseur.zero_grad()
+            perte.backward()
+            if kind != "sans_step":
+                optimiseur.step()
+            total += perte.item()
+            pertes.append(total if kind == "cumul" else perte.item())
+        return pertes
+    return entrainer_score
+
+
 def _copieur(bruit):
     """A 'sampler' that returns training digits (plus a little noise): memorisation."""
     def echantillonner_langevin(score, x, temps, graine):
@@ -301,6 +339,16 @@ MISTAKES = {
         _m("t non transmis", "perte_debruitage", _perte("sans_t"), "recevoir t"),
         _m("x0 en entrée", "perte_debruitage", _perte("entree_x0"), "BRUITÉE"),
         _m("un float", "perte_debruitage", _perte("item"), "différentiable"),
+    ],
+    "entrainer_score": [
+        _m("temps uniformes", "entrainer_score", _entrainement("uniforme"), "log-uniformes"),
+        _m("sans optimiseur.step()", "entrainer_score", _entrainement("sans_step"),
+           "ne décroît pas"),
+        _m("graine ignorée", "entrainer_score", _entrainement("graine_ignoree"), "même graine"),
+        _m("tout X à chaque itération", "entrainer_score", _entrainement("tout_x"),
+           "pas tout X"),
+        _m("un temps par lot", "entrainer_score", _entrainement("un_temps"), "un temps par exemple"),
+        _m("pertes cumulées", "entrainer_score", _entrainement("cumul"), "somme cumulée"),
     ],
     "echantillonner_ode": [
         _m("sans pas de Tweedie", "echantillonner_ode", _ode("sans_tweedie"), "Tweedie"),

@@ -25,8 +25,8 @@ from grader.judging import Check, as_array, close
 from judges.common.digits_quality import judge_samples
 from projet.data import N_8G, SEUILS, SIGMA_8G, T_MAX, centres_8g, grille_temps, huit_gaussiennes
 from projet.sampling import (appels_du_score, champ, derive_du_score, sigma2,
-                             verifier_langevin, verifier_modes_8g, verifier_reseau,
-                             verifier_tweedie)
+                             verifier_entrainement, verifier_langevin, verifier_modes_8g,
+                             verifier_reseau, verifier_tweedie)
 
 from .oracles import flow_end, network, posterior_mean, score_oracle, w2_pot
 from .scale import digits_diffusion, scale
@@ -70,8 +70,11 @@ def _verdict_ode(case, answer):
     end = flow_end(case, score)
     t1 = float(temps[-1])
     exact = (end + float(sigma2(t1)) * score(end, t1)) / math.exp(-t1)
-    # Euler's error with 150-200 geometric steps is below 0.02 here (measured: 0.002-0.011)
-    if np.max(np.abs(got - exact)) > 0.03:
+    # Euler's error of the specified scheme (150-200 geometric steps), master over case seeds
+    # 0-299: public case 0.005-0.013, hidden bent field 0.018-0.035, hidden 3-D 0.005-0.038
+    # (the former bound 0.03 refused the master on a third of the hidden draws). Every step is
+    # checked exactly above: this bound only guards the end point.
+    if np.max(np.abs(got - exact)) > 0.06:
         raise AssertionError(f"{what} : échantillons trop loin de la solution exacte de l'EDO "
                              f"(écart maximal {np.max(np.abs(got - exact)):.3g})")
 
@@ -150,6 +153,57 @@ def judge_samples_8g(X, case, what):
             f"bruit ({yardstick:.3f} : W₂ de ces données aux échantillons du score EXACT tirés du "
             f"même bruit, {floor:.3f}, et au moins la moyenne {PLANCHER_8G:g} du plancher à "
             f"n = {len(X)})")
+
+
+# -- the training loop ---------------------------------------------------------------------------
+# After the cases' short trainings (a ReseauScore(2, 64, 2), 200 or 160 iterations), the relative
+# error of the rebuilt network's noise prediction against the exact one, master's loop, case seeds
+# 1000-1019: public 0.590-0.605, hidden 0.483-0.517; untrained (no optimiser.step()) 1.01-1.03.
+ERREUR_COURTE = 0.85
+
+
+def _cases_training(rng, hidden):
+    def seed():
+        return int(rng.integers(2 ** 31))
+
+    if not hidden:
+        specs = [(centres_8g(), SIGMA_8G, 200, 64)]
+    else:  # three Gaussians of another spread, at random angles
+        a = rng.uniform(0, 2 * np.pi) + 2 * np.pi * np.arange(3) / 3
+        specs = [(1.5 * np.c_[np.cos(a), np.sin(a)], 0.3, 160, 96)]
+    cases = []
+    for C, s0, n_iter, taille in specs:
+        k = rng.integers(len(C), size=4000)
+        cases.append({"X": C[k] + s0 * rng.normal(size=(4000, 2)), "n_iter": n_iter,
+                      "taille_batch": taille, "lr": 5e-3, "largeur": 64, "graine": seed(),
+                      "graine_init": seed(), "_centres": C, "_s0": s0})
+    return cases
+
+
+def erreur_melange(W, C, s0, rng, n=1000):
+    """Relative error E‖ε̂ − ε*‖² / E‖ε*‖² of the rebuilt network against the exact noise
+    prediction ε* = −σ_t ∇log p_t of the mixture (1/K) Σ N(c_k, s0² I), averaged over 8 times
+    log-uniform in [1e-3, T] (an untrained network: about 1)."""
+    errors = []
+    for t in np.geomspace(1e-3, T_MAX, 8):
+        x0 = C[rng.integers(len(C), size=n)] + s0 * rng.normal(size=(n, C.shape[1]))
+        xt = math.exp(-t) * x0 + math.sqrt(float(sigma2(t))) * rng.normal(size=x0.shape)
+        exact = -math.sqrt(float(sigma2(t))) * score_oracle(xt, t, C, s0)
+        errors.append(np.mean((network(W, xt, t) - exact) ** 2) / np.mean(exact ** 2))
+    return float(np.mean(errors))
+
+
+def _verdict_training(case, answer):
+    verifier_entrainement(case, answer)
+    W = verifier_reseau(answer, 2, "le réseau entraîné par entrainer_score")
+    err = erreur_melange(W, case["_centres"], float(case["_s0"]),
+                         np.random.default_rng(int(case["graine"])))
+    if err > ERREUR_COURTE:
+        raise AssertionError(
+            f"entrainer_score : après {int(case['n_iter'])} itérations, le réseau prédit le "
+            f"bruit presque comme au départ (erreur relative {err:.3f} par rapport au débruiteur "
+            f"exact, seuil {ERREUR_COURTE:g} ; non entraîné : ≈ 1) — le modèle reçu est-il "
+            "entraîné en place (ses paramètres dans l'optimiseur) ?")
 
 
 # -- the trained networks ------------------------------------------------------------------------
@@ -265,6 +319,13 @@ def _verdict_digits(case, answer):
 
 
 CHECKS = [
+    Check("entrainer_score", _cases_training, _verdict_training,
+          doc="Boucle d'entraînement appliquée à un petit ReseauScore du correcteur qui "
+              "enregistre ses appels : une perte par itération, reproductible pour une graine, "
+              "lots de taille_batch exemples, un temps par exemple, temps log-uniformes dans "
+              "[T_MIN, T_MAX] (test de Kolmogorov-Smirnov sur log t), perte qui décroît ; le "
+              "réseau reconstruit par le correcteur doit approcher le débruiteur exact du "
+              "mélange (erreur relative ≤ 0.85 après 160 à 200 itérations)."),
     Check("echantillonner_ode", _cases_ode, _verdict_ode,
           doc="Flot de probabilité vérifié pas à pas (temps des appels du score, pas d'Euler "
               "x + h (x + score), pas de Tweedie final), puis comparé au flot exact (affine) "
