@@ -73,9 +73,17 @@ def _random_stack(rng):
         kinds = {c[0] for c in layers}
         if kinds == {0, 1} and any(_window(c)[2] > 1 for c in layers[:-1]) and any(
                 c[0] == 0 and c[2] != c[3] for c in layers) and max(index_field(layers)) \
-                <= MAX_FIELD:
+                <= MAX_FIELD and _telling(layers):
             return layers
     raise RuntimeError("no stack")
+
+
+def _telling(codes) -> bool:
+    """Every known wrong formula gives its own answer on this stack, none the right one: the
+    diagnostic names the mistake made."""
+    layers = [(*_window(c), int(c[0]) == 1) for c in codes]
+    answers = [index_field(codes)] + [_formula(kind)(layers) for kind, _ in DIAGNOSTICS]
+    return len(set(answers)) == len(answers)
 
 
 def _cases(rng, hidden):

@@ -78,9 +78,12 @@ def _style_cases(rng, hidden):
     sizes = [3] if not hidden else [4, 6, 1, 5]
     cases = []
     for c in sizes:
-        shape = (int(rng.integers(4, 9)), int(rng.integers(4, 9)), c)
-        cases.append({"G": gram_oracle(_maps(rng, *shape)),
-                      "G_chapeau": gram_oracle(_maps(rng, *shape))})
+        while True:  # differences of both signs (c > 1): |Σ d| < Σ |d|, the mistakes differ
+            shape = (int(rng.integers(4, 9)), int(rng.integers(4, 9)), c)
+            g, g_hat = gram_oracle(_maps(rng, *shape)), gram_oracle(_maps(rng, *shape))
+            if c == 1 or abs((g - g_hat).sum()) < 0.9 * np.abs(g - g_hat).sum():
+                break
+        cases.append({"G": g, "G_chapeau": g_hat})
     return cases
 
 
