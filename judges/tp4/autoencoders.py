@@ -12,11 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from grader.judging import Check, as_array, as_number, close, fmt
-from tp4.data import (BRUIT_DAE, LATENT_DAE, SEUILS, conseils_latent, forme_autoencodeur)
+from tp4.data import (BRUIT_DAE, LATENT_DAE, SEUILS, conseils_latent, forme_autoencodeur,
+                      forme_autoencodeur_conv)
 from tp4.trained import verifier_pertes
 
-from .networks import (ae_decode, ae_encode, ae_forward, as_case_weights, from_case,
-                       init_autoencoder, linear, relu, weights)
+from .networks import (ae_decode, ae_encode, ae_forward, as_case_weights, avgpool2,
+                       conv_decode, conv_encode, from_case, init_autoencoder,
+                       init_conv_autoencoder, linear, relu, weights)
 from .scale import digits, scale, subset
 
 
@@ -59,6 +61,52 @@ def _verdict_autoencodeur(case, answer):
                              "Sigmoid")
     raise AssertionError("modele(x) ne vaut pas decodeur(encodeur(x)) avec decodeur = "
                          "Linear(d, 128) → ReLU → Linear(128, 64) → Sigmoid")
+
+
+# -- the convolutional auto-encoder ----------------------------------------------------------------
+def _cases_autoencodeur_conv(rng, hidden):
+    sizes = [3, 10] if hidden else [8]
+    return [{"d": d, "X": rng.uniform(0, 1, size=(int(rng.integers(3, 9)), 64)),
+             **as_case_weights(init_conv_autoencoder(rng, d, forme_autoencodeur_conv(d)))}
+            for d in sizes]
+
+
+def _verdict_autoencodeur_conv(case, answer):
+    d, X, W = int(case["d"]), case["X"], from_case(case)
+    n = len(X)
+    if "erreur" in answer:
+        raise AssertionError(f"AutoencodeurConv({d}) lève une erreur sur un lot (n, 64) : "
+                             f"{answer['erreur']} — nn.Unflatten(1, (1, 8, 8)) d'abord, padding=1 "
+                             "pour que chaque convolution 3 × 3 garde la taille (8 × 8 → 4 × 4 → "
+                             "2 × 2 après les MaxPool2d(2)), et 16 × 2 × 2 = 64 entrées pour le "
+                             "Linear")
+    z = as_array(answer, "z", (n, d), what="modele.encodeur(x)")
+    if not close(z, conv_encode(W, X), 1e-4, 1e-5):
+        if close(z, conv_encode(W, X, pool=avgpool2), 1e-4, 1e-5):
+            raise AssertionError("le sous-échantillonnage de l'encodeur est nn.MaxPool2d(2) (le "
+                                 "maximum de chaque bloc 2 × 2), pas une moyenne")
+        if close(z, conv_encode(W, X, first_relu=False), 1e-4, 1e-5):
+            raise AssertionError("il manque la ReLU après la première convolution de l'encodeur")
+        raise AssertionError("modele.encodeur(x) ne correspond pas à Unflatten → Conv2d(1, 8, 3, "
+                             "padding=1) → ReLU → MaxPool2d(2) → Conv2d(8, 16, 3, padding=1) → "
+                             "ReLU → MaxPool2d(2) → Flatten → Linear(64, d)")
+    raw = answer.get("rec")
+    if not isinstance(raw, str) and np.shape(raw) == (n, 1, 8, 8):
+        raise AssertionError("modele(x) doit renvoyer des images aplaties (n, 64), comme "
+                             "l'auto-encodeur dense : nn.Flatten() à la fin du décodeur")
+    rec = as_array(answer, "rec", (n, 64), what="modele(x)")
+    expected = conv_decode(W, conv_encode(W, X))
+    if close(rec, expected, 1e-4, 1e-5):
+        return
+    if close(rec, conv_decode(W, conv_encode(W, X), final=lambda h: h), 1e-4, 1e-5) \
+            or np.any(rec < 0) or np.any(rec > 1):
+        raise AssertionError("la sortie du décodeur doit passer par une sigmoïde (pixels dans "
+                             "[0, 1])")
+    raise AssertionError("modele(x) ne vaut pas decodeur(encodeur(x)) avec decodeur = Linear(d, "
+                         "64) → ReLU → Unflatten(1, (16, 2, 2)) → Upsample(scale_factor=2) → "
+                         "Conv2d(16, 8, 3, padding=1) → ReLU → Upsample(scale_factor=2) → "
+                         "Conv2d(8, 1, 3, padding=1) → Sigmoid → Flatten (agrandissement au plus "
+                         "proche voisin, le mode par défaut de nn.Upsample)")
 
 
 # -- the training loop ---------------------------------------------------------------------------
@@ -314,6 +362,10 @@ CHECKS = [
           doc="Architecture imposée (noms et formes du state_dict) ; avec les poids du "
               "correcteur, encodeur(x) et modele(x) recalculés par le correcteur (ReLU, pas "
               "d'activation sur z, sigmoïde finale)."),
+    Check("autoencodeur_conv", _cases_autoencodeur_conv, _verdict_autoencodeur_conv,
+          doc="Auto-encodeur convolutif à l'architecture imposée : avec les poids du correcteur, "
+              "encodeur(x) et modele(x) recalculés par le correcteur en NumPy (fenêtres 3 × 3, "
+              "maximum par blocs 2 × 2, agrandissement par répétition des pixels)."),
     Check("entrainer_autoencodeur", _cases_entrainer, _verdict_entrainer,
           doc="Entraînement sur les données du correcteur, modèle reconstruit par le correcteur : "
               "erreur sur les chiffres de test nettement meilleure que l'ACP (scikit-learn) de "

@@ -35,6 +35,34 @@ def _autoencodeur(kind):
     return Autoencodeur
 
 
+def _autoencodeur_conv(kind):
+    class AutoencodeurConv(nn.Module):
+        def __init__(self, d):
+            super().__init__()
+            pool = nn.AvgPool2d if kind == "moyenne" else nn.MaxPool2d
+            pad = 0 if kind == "sans_padding" else 1
+            self.encodeur = nn.Sequential(
+                nn.Unflatten(1, (1, 8, 8)), nn.Conv2d(1, 8, 3, padding=pad),
+                nn.Identity() if kind == "sans_relu" else nn.ReLU(), pool(2),
+                nn.Conv2d(8, 16, 3, padding=pad), nn.ReLU(), pool(2), nn.Flatten(),
+                nn.Linear(64, d))
+            if kind == "transposee":
+                agrandir = [nn.Identity(), nn.ConvTranspose2d(16, 8, 2, stride=2)]
+            else:
+                mode = "bilinear" if kind == "bilineaire" else "nearest"
+                agrandir = [nn.Upsample(scale_factor=2, mode=mode), nn.Conv2d(16, 8, 3, padding=1)]
+            self.decodeur = nn.Sequential(
+                nn.Linear(d, 64), nn.ReLU(), nn.Unflatten(1, (16, 2, 2)), *agrandir, nn.ReLU(),
+                nn.Upsample(scale_factor=2, mode="bilinear" if kind == "bilineaire" else "nearest"),
+                nn.Conv2d(8, 1, 3, padding=1),
+                nn.Identity() if kind == "sans_sigmoide" else nn.Sigmoid(),
+                nn.Identity() if kind == "sans_flatten" else nn.Flatten())
+
+        def forward(self, x):
+            return self.decodeur(self.encodeur(x))
+    return AutoencodeurConv
+
+
 def _entrainer(kind):
     def entrainer_autoencodeur(modele, X, n_epochs, lr=2e-3, taille_batch=32, bruit=0.0,
                                graine=0):
@@ -343,6 +371,21 @@ MISTAKES = {
            "pas passer par une activation"),
         _m("forward renvoie z", "Autoencodeur", _autoencodeur("forward_z"), "pas le code z"),
         _m("couche en trop", "Autoencodeur", _autoencodeur("couche_en_plus"), "architecture"),
+    ],
+    "autoencodeur_conv": [
+        _m("AvgPool2d au lieu de MaxPool2d", "AutoencodeurConv", _autoencodeur_conv("moyenne"),
+           "MaxPool2d"),
+        _m("sans padding", "AutoencodeurConv", _autoencodeur_conv("sans_padding"), "padding=1"),
+        _m("ReLU oubliée après la première convolution", "AutoencodeurConv",
+           _autoencodeur_conv("sans_relu"), "ReLU"),
+        _m("sans sigmoïde finale", "AutoencodeurConv", _autoencodeur_conv("sans_sigmoide"),
+           "sigmoïde"),
+        _m("sortie non aplatie", "AutoencodeurConv", _autoencodeur_conv("sans_flatten"),
+           "aplaties"),
+        _m("agrandissement bilinéaire", "AutoencodeurConv", _autoencodeur_conv("bilineaire"),
+           "plus proche voisin"),
+        _m("convolution transposée", "AutoencodeurConv", _autoencodeur_conv("transposee"),
+           "decodeur.4.weight de forme"),
     ],
     "entrainer_autoencodeur": [
         _m("pas d'entraînement", "entrainer_autoencodeur", _entrainer("pas_entraine"),

@@ -81,3 +81,51 @@ def as_case_weights(W: dict) -> dict:
 
 def from_case(case) -> dict:
     return {k[2:]: np.asarray(v, dtype=float) for k, v in case.items() if k.startswith("p:")}
+
+
+# -- the convolutional auto-encoder (NumPy: windows, reshapes, repeats; no convolution routine) --
+def conv3x3(W, name, x):
+    """Convolution 3 × 3 with padding 1 (cross-correlation, as nn.Conv2d): x (n, c, h, w)."""
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(2, 3))
+    return (np.einsum("ncijab,ocab->noij", windows, W[f"{name}.weight"])
+            + W[f"{name}.bias"][None, :, None, None])
+
+
+def maxpool2(x):
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+
+
+def avgpool2(x):
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // 2, 2, w // 2, 2).mean(axis=(3, 5))
+
+
+def upsample2(x):
+    """Nearest-neighbour resizing by 2 (nn.Upsample(scale_factor=2))."""
+    return x.repeat(2, axis=2).repeat(2, axis=3)
+
+
+def conv_encode(W, X, pool=maxpool2, first_relu=True):
+    h = conv3x3(W, "encodeur.1", X.reshape(-1, 1, 8, 8))
+    h = pool(relu(h) if first_relu else h)
+    h = pool(relu(conv3x3(W, "encodeur.4", h)))
+    return linear(W, "encodeur.8", h.reshape(len(X), -1))
+
+
+def conv_decode(W, Z, resize=upsample2, final=sigmoid):
+    h = relu(linear(W, "decodeur.0", Z)).reshape(-1, 16, 2, 2)
+    h = relu(conv3x3(W, "decodeur.4", resize(h)))
+    return final(conv3x3(W, "decodeur.7", resize(h))).reshape(len(Z), 64)
+
+
+def init_conv_autoencoder(rng, d, forme) -> dict:
+    """Random weights of the imposed convolutional auto-encoder (uniform ±1/√fan_in)."""
+    W = {}
+    for k, shape in forme.items():
+        if k.endswith("weight"):
+            bound = 1 / np.sqrt(np.prod(shape[1:]))
+            W[k] = rng.uniform(-bound, bound, size=shape)
+            W[k.replace("weight", "bias")] = rng.uniform(-bound, bound, size=shape[0])
+    return W

@@ -70,6 +70,15 @@ def forme_autoencodeur(d: int) -> dict[str, tuple[int, ...]]:
             "decodeur.2.weight": (64, 128), "decodeur.2.bias": (64,)}
 
 
+def forme_autoencodeur_conv(d: int) -> dict[str, tuple[int, ...]]:
+    return {"encodeur.1.weight": (8, 1, 3, 3), "encodeur.1.bias": (8,),
+            "encodeur.4.weight": (16, 8, 3, 3), "encodeur.4.bias": (16,),
+            "encodeur.8.weight": (d, 64), "encodeur.8.bias": (d,),
+            "decodeur.0.weight": (64, d), "decodeur.0.bias": (64,),
+            "decodeur.4.weight": (8, 16, 3, 3), "decodeur.4.bias": (8,),
+            "decodeur.7.weight": (1, 8, 3, 3), "decodeur.7.bias": (1,)}
+
+
 def forme_vae(d: int = LATENT_VAE) -> dict[str, tuple[int, ...]]:
     return {"encodeur.0.weight": (128, 64), "encodeur.0.bias": (128,),
             "mu.weight": (d, 128), "mu.bias": (d,), "logvar.weight": (d, 128),

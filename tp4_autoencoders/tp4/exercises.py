@@ -98,7 +98,21 @@ def _eval_acp(case, erreur_reconstruction_acp):
                                              int(case["d"]))}
 
 
+def _eval_autoencodeur_conv(case, AutoencodeurConv):
+    d = int(case["d"])
+    modele = AutoencodeurConv(d)
+    charger_poids(modele, case, f"AutoencodeurConv({d})")
+    modele.eval()
+    x = tenseur(case["X"])
+    try:
+        return {"z": vers_numpy(_sans_gradient(lambda: modele.encodeur(x))),
+                "rec": vers_numpy(_sans_gradient(lambda: modele(x)))}
+    except Exception as exc:  # sizes that do not chain: the judge says why
+        return {"erreur": f"{type(exc).__name__}: {exc}"[:300]}
+
+
 _add("autoencodeur", ("Autoencodeur",), _eval_autoencodeur)
+_add("autoencodeur_conv", ("AutoencodeurConv",), _eval_autoencodeur_conv)
 _add("erreur_acp", ("erreur_reconstruction_acp",), _eval_acp, tolerance=(1e-4, 1e-9))
 
 

@@ -69,20 +69,21 @@ def tracer_suivi_gan(historique, titre=None):
     return fig
 
 
-def grille_latente(decodeur, z1, z2, base=None, titre=None):
-    """Décode les points (z1[j], z2[i]) d'une grille du plan latent et les affiche en mosaïque :
-    colonne j pour z1[j] (croissant vers la droite), ligne i pour z2[i] (croissant vers le haut,
-    comme un nuage de points). `base` (tenseur (d,), 0 par défaut en dimension 2) donne les
-    autres coordonnées du code : seules les deux premières varient. Une figure ; terminez la
-    cellule par plt.show()."""
+def grille_latente(decodeur, z1, z2, base=None, axes=(0, 1), titre=None):
+    """Décode les points (z1[j], z2[i]) d'une grille d'un plan latent et les affiche en
+    mosaïque : colonne j pour z1[j] (croissant vers la droite), ligne i pour z2[i] (croissant
+    vers le haut, comme un nuage de points). `base` (tenseur (d,), 0 par défaut en dimension 2)
+    donne les autres coordonnées du code ; seules les coordonnées `axes` (deux indices) varient.
+    Une figure ; terminez la cellule par plt.show()."""
     import matplotlib.pyplot as plt
     import torch
 
     z1, z2 = vers_numpy(z1).ravel(), vers_numpy(z2).ravel()
     base = np.zeros(2) if base is None else vers_numpy(base).ravel()
     codes = np.tile(base, (len(z1) * len(z2), 1))
-    codes[:, 0] = np.tile(z1, len(z2))
-    codes[:, 1] = np.repeat(z2[::-1], len(z1))  # first row at the top: the largest z2
+    a, b = (int(i) for i in axes)
+    codes[:, a] = np.tile(z1, len(z2))
+    codes[:, b] = np.repeat(z2[::-1], len(z1))  # first row at the top: the largest z2
     parametres = list(decodeur.parameters())
     appareil = parametres[0].device if parametres else "cpu"
     with torch.no_grad():
@@ -98,8 +99,8 @@ def grille_latente(decodeur, z1, z2, base=None, titre=None):
     ax.imshow(grille, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     ax.set_xticks(9 * np.arange(len(z1)) + 4.5, [f"{v:.2g}" for v in z1], fontsize=7)
     ax.set_yticks(9 * np.arange(len(z2)) + 4.5, [f"{v:.2g}" for v in z2[::-1]], fontsize=7)
-    ax.set_xlabel("$z_1$")
-    ax.set_ylabel("$z_2$")
+    ax.set_xlabel(f"$z_{{{a + 1}}}$")
+    ax.set_ylabel(f"$z_{{{b + 1}}}$")
     if titre:
         ax.set_title(titre)
     return fig
