@@ -292,3 +292,54 @@ def _cross_validate(case, validation_croisee):
 
 EXERCISES.add(Exercise("validation_croisee", ("validation_croisee",), _cross_validate,
                        tolerance=(1e-9, 1e-9)))
+
+
+# -- part 3 (digits): confusion matrix, cross-entropy, the initial loss ---------------------------
+@quiet
+def _confusion(case, matrice_confusion):
+    M = matrice_confusion(case["y_vrai"].copy(), case["y_pred"].copy(), int(case["n_classes"]))
+    return {"M": np.asarray(M, dtype=float)}
+
+
+EXERCISES.add(Exercise("matrice_confusion", ("matrice_confusion",), _confusion,
+                       tolerance=(0.0, 0.0)))
+
+
+@quiet
+def _cross_entropy(case, entropie_croisee):
+    return {"L": entropie_croisee(case["Y"].copy(), case["P"].copy())}
+
+
+EXERCISES.add(Exercise("entropie_croisee", ("entropie_croisee",), _cross_entropy,
+                       tolerance=(1e-7, 1e-10)))
+
+
+@quiet
+def _initial_loss(case, perte_initiale_attendue):
+    return {"L": perte_initiale_attendue(int(case["k"]))}
+
+
+EXERCISES.add(Exercise("perte_initiale_attendue", ("perte_initiale_attendue",), _initial_loss,
+                       tolerance=(1e-9, 0.0)))
+
+
+# -- part 5 (mini-lots): the gradient of each mini-lot and its variance ---------------------------
+@quiet
+def _minibatch_gradients(case, gradients_minilots):
+    G = gradients_minilots(case["X"].copy(), case["y"].copy(), case["w"].copy(),
+                           case["lots"].copy())
+    return {"G": np.asarray(G, dtype=float)}
+
+
+EXERCISES.add(Exercise("gradients_minilots", ("gradients_minilots",), _minibatch_gradients,
+                       tolerance=(1e-7, 1e-9)))
+
+
+@quiet
+def _minibatch_variance(case, variance_minilots):
+    return {"V": variance_minilots(case["X"].copy(), case["y"].copy(), case["w"].copy(),
+                                   int(case["b"]))}
+
+
+EXERCISES.add(Exercise("variance_minilots", ("variance_minilots",), _minibatch_variance,
+                       tolerance=(1e-7, 1e-9)))
