@@ -12,13 +12,14 @@ and measured on the judge's data.
 from grader.judging import Checks
 from tp2 import EXERCISES
 
-from . import (builder, counts, evaluation, minilots, mistakes, models, standardisation,
-               training)
+from . import (builder, counts, evaluation, minilots, mistakes, models, regularisation,
+               standardisation, training)
 
 CHECKS = Checks(EXERCISES, judge_imports=(
     "keras", "sklearn.preprocessing", "sklearn.linear_model", "sklearn.model_selection",
     "sklearn.neighbors", "sklearn.metrics"))
-for _part in (standardisation, counts, models, builder, evaluation, minilots, training):
+for _part in (standardisation, counts, models, builder, evaluation, regularisation, minilots,
+              training):
     for _check in _part.CHECKS:
         CHECKS.add(_check)
     CHECKS.mistakes.update(getattr(_part, "MISTAKES", {}))

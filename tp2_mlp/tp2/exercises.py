@@ -343,3 +343,38 @@ def _minibatch_variance(case, variance_minilots):
 
 EXERCISES.add(Exercise("variance_minilots", ("variance_minilots",), _minibatch_variance,
                        tolerance=(1e-7, 1e-9)))
+
+
+# -- part 4.2: L2 penalty on the two moons --------------------------------------------------------
+@quiet
+def _moons_builder(case, mlp_lunes):
+    h, lam = int(case["n_caches"]), float(case["lam"])
+    return export_model(mlp_lunes(h, lam), f"mlp_lunes({h}, {lam:g})", weights=False)
+
+
+def _penalty(cfg) -> tuple[float, float]:
+    """(l1, l2) of a serialised regularizer (None: no penalty)."""
+    if not isinstance(cfg, dict):
+        return 0.0, 0.0
+    inner = cfg.get("config") or {}
+    return float(inner.get("l1", 0.0) or 0.0), float(inner.get("l2", 0.0) or 0.0)
+
+
+def _self_moons(case, answer):
+    h, lam = int(case["n_caches"]), float(case["lam"])
+    what = f"mlp_lunes({h}, {lam:g})"
+    layers, _ = read_export(answer, (2,), what)
+    found = [(kind, cfg.get("units"), name(cfg.get("activation"))) for kind, cfg in layers]
+    if found != [("Dense", h, "relu"), ("Dense", 1, "sigmoid")]:
+        raise AssertionError(f"{what} : couches {found} au lieu de Dense({h}, relu) puis "
+                             "Dense(1, sigmoid)")
+    for (_, cfg), which in zip(layers, ("couche cachée", "couche de sortie")):
+        if cfg.get("activity_regularizer") or any(_penalty(cfg.get("bias_regularizer"))):
+            raise AssertionError(f"{what} : {which} : la pénalité λ‖w‖² porte sur les matrices "
+                                 "de poids seulement (kernel_regularizer)")
+        l1, l2 = _penalty(cfg.get("kernel_regularizer"))
+        if l1 or not math.isclose(l2, lam, rel_tol=1e-6, abs_tol=1e-12):
+            raise AssertionError(f"{what} : {which} : kernel_regularizer=L2({lam:g}) attendu")
+
+
+EXERCISES.add(Exercise("mlp_lunes", ("mlp_lunes",), _moons_builder, selfcheck=_self_moons))
