@@ -13,7 +13,7 @@ import os
 from grader.judging import Checks, mistakes_from
 from projet import EXERCISES
 
-from . import diffusion, sampling, transport
+from . import diffusion, flot, sampling, transport
 
 # POT without its TensorFlow/PyTorch probes (3-6 s at import), before the worker imports it.
 os.environ.setdefault("POT_BACKEND_DISABLE_TENSORFLOW", "1")
@@ -22,6 +22,6 @@ CHECKS = Checks(
     EXERCISES, mistakes=mistakes_from(__name__, "mistakes"),
     judge_imports=("torch", "scipy.stats", "scipy.optimize", "scipy.spatial", "scipy.integrate",
                    "sklearn.datasets", "sklearn.model_selection", "ot"))
-for _part in (transport, diffusion, sampling):
+for _part in (transport, flot, diffusion, sampling):
     for _check in _part.CHECKS:
         CHECKS.add(_check)

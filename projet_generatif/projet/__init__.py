@@ -11,15 +11,16 @@ from course.digit_images import afficher_chiffres
 from course.sample_quality import evaluer_echantillons as evaluer_chiffres
 from course.torch_tools import appareil, echelle
 
-from . import sampling  # noqa: F401 (registers the samplers' and trained networks' exercises)
+from . import flot, sampling  # noqa: F401 (registers the flows', samplers' and networks' exercises)
 from .data import (N_8G, SEUILS, SIGMA_8G, T_MAX, T_MIN, centres_8g, charger_chiffres,
                    grille_temps, huit_gaussiennes, rouleau_suisse, seuils, vers_diffusion,
                    vers_pixels)
 from .exercises import EXERCISES, check
-from .network import ReseauScore
+from .network import FlotCouplage, ReseauScore
 from .plots import tracer_nuages
 
 __all__ = ["EXERCISES", "check", "seuils", "echelle", "appareil", "T_MAX", "T_MIN", "SIGMA_8G",
            "N_8G", "SEUILS", "centres_8g", "huit_gaussiennes", "rouleau_suisse",
            "charger_chiffres", "vers_diffusion", "vers_pixels", "grille_temps", "ReseauScore",
+           "FlotCouplage",
            "tracer_nuages", "afficher_chiffres", "evaluer_chiffres"]

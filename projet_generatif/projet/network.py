@@ -41,3 +41,45 @@ def _classe_reseau():
 def ReseauScore(dim, largeur=128, profondeur=3, n_freq=8):  # noqa: N802 (a class for students)
     """Le réseau de prédiction du bruit ε̂(x_t, t) (un nn.Module de torch) : voir sa docstring."""
     return _classe_reseau()(dim, largeur, profondeur, n_freq)
+
+
+@functools.lru_cache(maxsize=1)
+def _classe_flot():
+    from torch import nn
+
+    class FlotCouplage(nn.Module):
+        """Flot normalisant 2D en couches de couplage affine (RealNVP).
+
+        La couche i a deux petits réseaux `self.s[i]` et `self.t[i]` (MLP 1 → largeur → largeur
+        → 1, tanh), qui lisent la coordonnée gardée `self.coords[i]` (0, 1, 0, 1, …) sous forme
+        (n, 1) et renvoient (n, 1) ; la sortie de s passe encore par tanh (|s| < 1 : chaque couche
+        dilate ou contracte d'un facteur e au plus, ce qui stabilise l'entraînement). Leur
+        dernière couche linéaire part de zéro : le flot non entraîné est l'identité. Ce module ne
+        calcule rien lui-même : vos fonctions parcourent ses couches.
+        """
+
+        def __init__(self, n_couches=8, largeur=64):
+            super().__init__()
+
+            def mlp(borne):
+                m = nn.Sequential(nn.Linear(1, largeur), nn.Tanh(), nn.Linear(largeur, largeur),
+                                  nn.Tanh(), nn.Linear(largeur, 1), *([nn.Tanh()] if borne else []))
+                nn.init.zeros_(m[4].weight)
+                nn.init.zeros_(m[4].bias)
+                return m
+
+            self.s = nn.ModuleList(mlp(True) for _ in range(n_couches))
+            self.t = nn.ModuleList(mlp(False) for _ in range(n_couches))
+            self.coords = [i % 2 for i in range(n_couches)]
+
+        def couches(self):
+            """Les couches T_1, …, T_n dans l'ordre du sens génératif : (reseau_s, reseau_t, k)."""
+            return list(zip(self.s, self.t, self.coords))
+
+    return FlotCouplage
+
+
+def FlotCouplage(n_couches=8, largeur=64):  # noqa: N802 (a class for students)
+    """Un flot normalisant 2D de `n_couches` couplages affines (un nn.Module) : voir sa
+    docstring."""
+    return _classe_flot()(n_couches, largeur)

@@ -1,8 +1,8 @@
 """The project under the course suite (tests/course_suite.py): the master and the judge agree,
 every known mistake is refused, the protocol holds, check() agrees with the judge.
 
-The checks on trained networks get networks trained by the master's own `entrainer_score` at the
-quick scale (seconds each); the bad networks and samplers are the judge's known mistakes.
+The checks on trained networks get networks trained by the master's own `entrainer_score` (and
+the flow by its `entrainer_flot`) at the quick scale (seconds each); the bad networks and samplers are the judge's known mistakes.
 """
 
 from __future__ import annotations
@@ -46,8 +46,22 @@ def model_digits():
                     ns["BUDGET"]["largeur_chiffres"], "iter_chiffres", lr=2e-3, taille_batch=128)
 
 
+@functools.lru_cache(maxsize=1)
+def flow_8g():
+    ns = MASTER.ns()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        flow = ns["FlotCouplage"]()
+        data = ns["huit_gaussiennes"](20_000, np.random.default_rng(3))
+        ns["entrainer_flot"](flow, torch.tensor(data, dtype=torch.float32),
+                             ns["BUDGET"]["iter_flot"], graine=0)
+    return flow
+
+
 def good_namespace(name: str, **overrides) -> dict:
     ns = MASTER.ns()
+    if name == "flot_8g":
+        ns["flot_8g"] = flow_8g()
     if name == "modele_8g":
         ns["modele_8g"] = model_8g()
     if name == "modele_chiffres":
