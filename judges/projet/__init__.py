@@ -2,7 +2,8 @@
 optimal transport): one module per part, each with its cases and verdicts; the known mistakes in
 `mistakes.py`, loaded on first use. Never shipped to students.
 
-Every oracle uses another method than the one the students write (`oracles.py`); the samplers
+The normalizing flow and the minibatch optimal-transport loss: `flot.py`. Every oracle uses
+another method than the one the students write (`oracles.py`); the samplers
 are checked step by step on score fields of their own; trained networks are rebuilt from their
 weights and measured by the judge, their samples drawn from the judge's noise and judged on
 held-out data (thresholds per scale: `projet.data.SEUILS`).

@@ -2,6 +2,7 @@
 imports.
 
 2-D data sets, the digits, the time grid, the noise-prediction network `ReseauScore`, the
+normalizing flow `FlotCouplage` (affine coupling layers; its exercises in `flot.py`), the
 judge's thresholds at the current scale, plots, a tool to judge generated digits with the
 notebook's own classifier, and `check`. The verdicts are the judge's (`judges/projet/`, never
 shipped): nothing here computes an answer.
