@@ -1,6 +1,7 @@
 """Judge of the project (generation by score diffusion: S. Mallat's 2025 course, G. Peyré's
 optimal transport): one module per part, each with its cases and verdicts; the known mistakes in
-`mistakes.py`, loaded on first use. Never shipped to students.
+`mistakes.py` (the flow's and the transport loss's in `mistakes_flot.py`), loaded on first use.
+Never shipped to students.
 
 The normalizing flow and the minibatch optimal-transport loss: `flot.py`. Every oracle uses
 another method than the one the students write (`oracles.py`); the samplers
@@ -20,7 +21,7 @@ from . import diffusion, flot, sampling, transport
 os.environ.setdefault("POT_BACKEND_DISABLE_TENSORFLOW", "1")
 os.environ.setdefault("POT_BACKEND_DISABLE_PYTORCH", "1")
 CHECKS = Checks(
-    EXERCISES, mistakes=mistakes_from(__name__, "mistakes"),
+    EXERCISES, mistakes=mistakes_from(__name__, "mistakes", "mistakes_flot"),
     judge_imports=("torch", "scipy.stats", "scipy.optimize", "scipy.spatial", "scipy.integrate",
                    "sklearn.datasets", "sklearn.model_selection", "ot"))
 for _part in (transport, flot, diffusion, sampling):

@@ -24,9 +24,9 @@ import numpy as np
 from grader.judging import Check, as_array, close
 from judges.common.digits_quality import judge_samples
 from projet.data import N_8G, SEUILS, SIGMA_8G, T_MAX, centres_8g, grille_temps, huit_gaussiennes
-from projet.sampling import (appels_du_score, champ, derive_du_score, sigma2,
-                             verifier_entrainement, verifier_langevin, verifier_modes_8g,
-                             verifier_reseau, verifier_tweedie)
+from projet.sampling import (appels_du_score, champ, derive_du_score, sigma2, verifier_langevin,
+                             verifier_modes_8g, verifier_reseau, verifier_tweedie)
+from projet.training import verifier_entrainement
 
 from .oracles import flow_end, network, posterior_mean, score_oracle, w2_pot
 from .scale import digits_diffusion, scale

@@ -1,6 +1,7 @@
 """Judge of TP4 (PyTorch basics, auto-encoders, denoising, anomaly detection, VAE, GAN): one
 module per part, each with its cases and verdicts; the known mistakes (wrong functions, bad
-trained networks) in `mistakes.py`, loaded on first use. Never shipped to students.
+trained networks) in `mistakes.py`, `mistakes_loops.py` and `bad_models.py`, loaded on first
+use. Never shipped to students.
 
 Oracles are other methods than the students': gradient descent in closed form, scikit-learn's
 PCA and ROC AUC, torch.distributions, analytic gradients, eigenvalues for the Fréchet distance,
@@ -16,7 +17,7 @@ from tp4 import EXERCISES
 from . import autoencoders, bases, gan, vae
 
 CHECKS = Checks(
-    EXERCISES, mistakes=mistakes_from(__name__, "mistakes", "bad_models"),
+    EXERCISES, mistakes=mistakes_from(__name__, "mistakes", "mistakes_loops", "bad_models"),
     judge_imports=("torch", "torch.distributions", "sklearn.decomposition", "sklearn.metrics"))
 for _part in (bases, autoencoders, vae, gan):
     for _check in _part.CHECKS:

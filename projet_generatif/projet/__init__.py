@@ -12,7 +12,7 @@ from course.digit_images import afficher_chiffres
 from course.sample_quality import evaluer_echantillons as evaluer_chiffres
 from course.torch_tools import appareil, echelle
 
-from . import flot, sampling  # noqa: F401 (registers the flows', samplers' and networks' exercises)
+from . import flot, sampling, training  # noqa: F401 (registers their exercises)
 from .data import (N_8G, SEUILS, SIGMA_8G, T_MAX, T_MIN, centres_8g, charger_chiffres,
                    grille_temps, huit_gaussiennes, rouleau_suisse, seuils, vers_diffusion,
                    vers_pixels)
