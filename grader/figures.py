@@ -88,9 +88,8 @@ def problems(course: Course, tp: TP) -> list[str]:
     out += [f"{p.name} ne correspond à aucune cellule du maître" for p in folder.glob("*.png")
             if p.stem not in names]
     readme = course.folder(tp) / "README.md"
-    if names and (not readme.exists() or README_BLOCK.search(readme.read_text("utf-8")) is None
-                  or README_BLOCK.search(readme.read_text("utf-8")).group(0)
-                  != readme_block(nb, tags)):
+    shown = README_BLOCK.search(readme.read_text("utf-8")) if readme.exists() else None
+    if names and (shown is None or shown.group(0) != readme_block(nb, tags)):
         out.append("le bloc « figures de référence » du README n'est pas à jour")
     return out
 
