@@ -1,7 +1,7 @@
-"""Judge of TP4 (PyTorch basics, auto-encoders, denoising, anomaly detection, VAE, GAN): one
-module per part, each with its cases and verdicts; the known mistakes (wrong functions, bad
-trained networks) in `mistakes.py`, `mistakes_loops.py` and `bad_models.py`, loaded on first
-use. Never shipped to students.
+"""Judge of TP4 (PyTorch basics, auto-encoders, denoising, anomaly detection, VAE, GAN, mode
+collapse in the plane): one module per part, each with its cases and verdicts; the known
+mistakes (wrong functions, bad trained networks) in `mistakes.py`, `mistakes_loops.py`,
+`bad_models.py` and `mistakes_modes.py`, loaded on first use. Never shipped to students.
 
 Oracles are other methods than the students': gradient descent in closed form, scikit-learn's
 PCA and ROC AUC, torch.distributions, analytic gradients, eigenvalues for the Fréchet distance,
@@ -14,11 +14,12 @@ rebuilds and measures them itself, on held-out digits with its own noise (thresh
 from grader.judging import Checks, mistakes_from
 from tp4 import EXERCISES
 
-from . import autoencoders, bases, gan, vae
+from . import autoencoders, bases, gan, modes, vae
 
 CHECKS = Checks(
-    EXERCISES, mistakes=mistakes_from(__name__, "mistakes", "mistakes_loops", "bad_models"),
+    EXERCISES, mistakes=mistakes_from(__name__, "mistakes", "mistakes_loops", "bad_models",
+                                      "mistakes_modes"),
     judge_imports=("torch", "torch.distributions", "sklearn.decomposition", "sklearn.metrics"))
-for _part in (bases, autoencoders, vae, gan):
+for _part in (bases, autoencoders, vae, gan, modes):
     for _check in _part.CHECKS:
         CHECKS.add(_check)

@@ -32,7 +32,7 @@ class _Generateur(nn.Module):
         return self.reseau(z)
 
 
-def _seeded(build):
+def seeded(build):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         return build()
@@ -45,7 +45,7 @@ def _logit(p):
 
 def _constant_decoder():
     """Posterior collapse: every z decodes to the mean training image."""
-    vae = _seeded(_VAE)
+    vae = seeded(_VAE)
     with torch.no_grad():
         for p in vae.parameters():
             p.zero_()
@@ -58,7 +58,7 @@ def _collapsed(n_digits: int):
     otherwise (n_digits = 2)."""
     X_train, _, y_train, _ = digits()
     logits = [_logit(torch.tensor(X_train[y_train == k][0]).clamp(0.02, 0.98)) for k in (3, 7)]
-    G = _seeded(_Generateur)
+    G = seeded(_Generateur)
     with torch.no_grad():
         for p in G.parameters():
             p.zero_()
@@ -72,7 +72,7 @@ def _collapsed(n_digits: int):
 
 
 def _noisy_generator():
-    G = _seeded(_Generateur)
+    G = seeded(_Generateur)
     with torch.no_grad():
         for p in G.parameters():
             p.mul_(8.0)
@@ -81,22 +81,22 @@ def _noisy_generator():
 
 MISTAKES = {
     "vae_entraine": [
-        Mistake("VAE non entraîné", {"vae": _seeded(_VAE)}, "−ELBO"),
+        Mistake("VAE non entraîné", {"vae": seeded(_VAE)}, "−ELBO"),
         Mistake("décodeur constant (effondrement du postérieur)", {"vae": _constant_decoder()},
                 "−ELBO"),
-        Mistake("dimension latente 2", {"vae": _seeded(lambda: _VAE(2))}, "dimension latente"),
+        Mistake("dimension latente 2", {"vae": seeded(lambda: _VAE(2))}, "dimension latente"),
         Mistake("pas un nn.Module", {"vae": {"poids": 1}}, "nn.Module"),
-        Mistake("décodeur sans sigmoïde", {"vae": _seeded(lambda: _VAE(sigmoide=False))},
+        Mistake("décodeur sans sigmoïde", {"vae": seeded(lambda: _VAE(sigmoide=False))},
                 "ne correspond pas"),
     ],
     "generateur_gan": [
-        Mistake("générateur non entraîné", {"generateur": _seeded(_Generateur)}),
+        Mistake("générateur non entraîné", {"generateur": seeded(_Generateur)}),
         Mistake("toujours le même chiffre", {"generateur": _collapsed(1)},
                 "couvrent que 1 classes"),
         Mistake("deux chiffres seulement", {"generateur": _collapsed(2)},
                 "effondrement de modes"),
         Mistake("bruit", {"generateur": _noisy_generator()}),
-        Mistake("ReLU au lieu de LeakyReLU", {"generateur": _seeded(lambda: _Generateur(nn.ReLU))},
+        Mistake("ReLU au lieu de LeakyReLU", {"generateur": seeded(lambda: _Generateur(nn.ReLU))},
                 "architecture imposée"),
     ],
 }

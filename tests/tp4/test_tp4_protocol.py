@@ -3,7 +3,8 @@ known mistake is refused, the protocol holds, check() agrees with the judge.
 
 The checks on the notebook's trained networks get a VAE trained by the master's own training
 cell (a few seconds at the quick scale) and a generator distilled from it (the master's GAN
-takes minutes); the bad networks are the judge's known mistakes.
+takes minutes), and the 2-D generator of part 5.5 trained by the master's own cells; the bad
+networks are the judge's known mistakes.
 """
 
 from __future__ import annotations
@@ -54,12 +55,23 @@ def distilled_generator():
     return G.eval()
 
 
+@functools.lru_cache(maxsize=1)
+def trained_generator_8g():
+    """The master's 2-D generator with the minibatch standard deviation, trained by the
+    master's own cells (3000 iterations at the quick scale: a few seconds)."""
+    ns = MASTER.ns()
+    MASTER.run(ns, "sol_reseaux_2d", "sol_gan_8g")
+    return ns["generateur_8g"]
+
+
 def good_namespace(name: str, **overrides) -> dict:
     ns = MASTER.ns()
     if name == "vae_entraine":
         ns["vae"] = trained_vae()
     if name == "generateur_gan":
         ns["generateur"] = distilled_generator()
+    if name == "generateur_8g":
+        ns["generateur_8g"] = trained_generator_8g()
     ns.update(overrides)
     return ns
 

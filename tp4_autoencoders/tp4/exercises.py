@@ -13,8 +13,7 @@ import numpy as np
 from course.torch_tools import couches, est_module, graine, tenseur, vers_numpy
 from grader.protocol import Exercise, Exercises, InvalidAnswer, quiet
 
-from .data import (conseils_latent, ecart_architecture, forme_autoencodeur,
-                   forme_discriminateur, forme_generateur)
+from .data import conseils_latent, ecart_architecture, forme_discriminateur, forme_generateur
 
 EXERCISES = Exercises(__file__)
 check = EXERCISES.check

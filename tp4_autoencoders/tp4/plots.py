@@ -104,3 +104,39 @@ def grille_latente(decodeur, z1, z2, base=None, axes=(0, 1), titre=None):
     if titre:
         ax.set_title(titre)
     return fig
+
+
+def tracer_modes(echantillons: dict, donnees=None):
+    """Compare des générateurs du plan sur les huit gaussiennes : `echantillons` associe un nom à
+    des points (n, 2). En haut, les points de chacun (en gris les `donnees`, les cercles de rayon
+    0.3 autour des modes) ; en bas, la part des points sur chaque mode (une part égale : 12.5 %,
+    un mode compte comme couvert à partir de 4 %). Une figure ; terminez la cellule par
+    plt.show()."""
+    import matplotlib.pyplot as plt
+
+    from .modes import PART_MIN, RAYON_MODE, centres_8g, modes_couverts
+
+    fig, axes = plt.subplots(2, len(echantillons), figsize=(4 * len(echantillons), 6.5),
+                             gridspec_kw={"height_ratios": [3, 1.2]}, squeeze=False)
+    for j, (nom, points) in enumerate(echantillons.items()):
+        points, m = vers_numpy(points).reshape(-1, 2), modes_couverts(points)
+        ax = axes[0, j]
+        if donnees is not None:
+            d = vers_numpy(donnees).reshape(-1, 2)
+            ax.scatter(d[:, 0], d[:, 1], s=2, c="0.8", label="données")
+        ax.scatter(points[:, 0], points[:, 1], s=3, c="C3", alpha=0.4, label="générés")
+        for c in centres_8g():
+            ax.add_patch(plt.Circle(c, RAYON_MODE, fill=False, ls=":", color="0.3"))
+        ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal",
+               title=f"{nom}\n{m['modes']} mode{'s' if m['modes'] > 1 else ''} sur 8, "
+                     f"{100 * m['sur_les_modes']:.0f} % des points sur un mode")
+        ax = axes[1, j]
+        ax.bar(range(1, 9), 100 * m["repartition"], color="C3")
+        ax.axhline(12.5, color="0.3", ls="--", lw=1, label="part égale")
+        ax.axhline(100 * PART_MIN, color="0.3", ls=":", lw=1, label="seuil « couvert »")
+        ax.set(xlabel="mode", ylabel="% des points", xticks=range(1, 9),
+               ylim=(0, max(30, 100 * m["repartition"].max() + 5)))
+    axes[0, 0].legend(loc="center", fontsize=8)
+    axes[1, 0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
