@@ -7,10 +7,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from grader.judging import Mistake
 from projet.network import FlotCouplage
 
-from .mistakes import _untrained
+from .mistakes import _m, _untrained
 
 
 def _couplage(kind):
@@ -84,10 +83,6 @@ def _flot_non_entraine():
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(1)
         return FlotCouplage()
-
-
-def _m(label, target, value, words, where="both"):
-    return Mistake(label, {target: value}, words, where)
 
 
 MISTAKES = {

@@ -14,7 +14,7 @@ from grader.judging import Check, as_array, as_number, close
 from judges.common.digits_quality import frechet_gaussians, judge_samples
 from tp4.data import DIM_Z, SEUILS, forme_discriminateur, forme_generateur
 
-from .networks import generate, sigmoid, weights
+from .networks import generate, rebuilt, sigmoid
 from .scale import scale
 
 
@@ -346,19 +346,10 @@ def _cases_generator(rng, hidden):
 
 
 def _verdict_generator(case, answer):
-    if "type" in answer:
-        raise AssertionError(f"generateur doit être votre Generateur entraîné (un nn.Module), "
-                             f"pas {answer['type']}")
-    W = weights(answer, forme_generateur(), "generateur",
-                {"reseau.0.weight": f"bruit z de dimension DIM_Z = {DIM_Z}"})
-    z = case["z"]
-    if "erreur_sortie" in answer:
-        raise AssertionError(f"generateur(z) lève une erreur : {answer['erreur_sortie']}")
-    out = as_array(answer, "sortie", what="generateur(z)")
-    if out.shape != (len(z), 64) or not close(out, generate(W, z), 1e-4, 1e-5):
-        raise AssertionError("generateur(z) ne correspond pas à l'architecture imposée : "
-                             "Linear(16, 128) → LeakyReLU(0.2) → Linear(128, 128) → "
-                             "LeakyReLU(0.2) → Linear(128, 64) → Sigmoid")
+    W = rebuilt(answer, "generateur", "Generateur", "generateur(z)", forme_generateur(),
+                {"reseau.0.weight": f"bruit z de dimension DIM_Z = {DIM_Z}"}, generate,
+                case["z"], "l'architecture imposée : Linear(16, 128) → LeakyReLU(0.2) → "
+                           "Linear(128, 128) → LeakyReLU(0.2) → Linear(128, 64) → Sigmoid")
     s = SEUILS[scale()]
     judge_samples(generate(W, case["_z"]), "GAN", s["couverture_gan"], s["frechet_gan"],
                   s["confiance_gan"], "entraînez plus longtemps ou vérifiez l'entraînement")

@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from grader.judging import Mistake
+from .mistakes import _m
 
 
 def _pertes_gan(kind):
@@ -134,10 +134,6 @@ def _discriminateur(kind):
         def forward(self, x):
             return self.reseau(x)
     return Discriminateur
-
-
-def _m(label, target, value, words, where="both"):
-    return Mistake(label, value if target is None else {target: value}, words, where)
 
 
 MISTAKES = {

@@ -16,8 +16,7 @@ from tp4.data import DIM_Z_2D
 from tp4.modes import centres_8g
 
 from .bad_models import seeded
-
-EPS = 1e-8
+from .modes import EPS
 
 
 def _couche(kind):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from grader.judging import as_array, close
 from tp4.data import ecart_architecture
 
 
@@ -27,6 +28,23 @@ def weights(answer, expected: dict, what: str, hints: dict | None = None) -> dic
                                  "(l'entraînement a divergé ?)")
         out[k] = v
     return out
+
+
+def rebuilt(answer, name: str, kind: str, call: str, expected: dict, hints: dict | None,
+            forward, z, architecture: str) -> dict:
+    """The weights of the trained network `name` (a `kind`) the kernel sent, once its outputs
+    `call` on the case's noise z agree with the judge's own `forward(W, z)`; else AssertionError
+    naming what does not match (`architecture`: what the outputs should come from)."""
+    if "type" in answer:
+        raise AssertionError(f"{name} doit être votre {kind} entraîné (un nn.Module), pas "
+                             f"{answer['type']}")
+    W = weights(answer, expected, name, hints)
+    if "erreur_sortie" in answer:
+        raise AssertionError(f"{call} lève une erreur : {answer['erreur_sortie']}")
+    out, judged = as_array(answer, "sortie", what=call), forward(W, z)
+    if out.shape != judged.shape or not close(out, judged, 1e-4, 1e-5):
+        raise AssertionError(f"{call} ne correspond pas à {architecture}")
+    return W
 
 
 def relu(x):

@@ -15,7 +15,7 @@ from judges.common.digits_quality import judge_samples
 from tp4.data import LATENT_VAE, SEUILS, conseils_latent, forme_vae
 from tp4.trained import _proprietes_reparametrisation
 
-from .networks import ae_decode, linear, relu, sigmoid, weights
+from .networks import ae_decode, linear, rebuilt, relu, sigmoid
 from .scale import digits, scale
 
 
@@ -154,17 +154,9 @@ def _cases_vae(rng, hidden):
 
 
 def _verdict_vae(case, answer):
-    if "type" in answer:
-        raise AssertionError(f"vae doit être votre modèle VAE entraîné (un nn.Module), pas "
-                             f"{answer['type']}")
-    W = weights(answer, forme_vae(LATENT_VAE), "vae", conseils_latent(LATENT_VAE))
-    z = case["z"]
-    if "erreur_sortie" in answer:
-        raise AssertionError(f"vae.decodeur(z) lève une erreur : {answer['erreur_sortie']}")
-    out = as_array(answer, "sortie", what="vae.decodeur(z)")
-    if out.shape != (len(z), 64) or not close(out, ae_decode(W, z), 1e-4, 1e-5):
-        raise AssertionError("vae.decodeur(z) ne correspond pas à Linear(d, 128) → ReLU → "
-                             "Linear(128, 64) → Sigmoid")
+    W = rebuilt(answer, "vae", "modèle VAE", "vae.decodeur(z)", forme_vae(LATENT_VAE),
+                conseils_latent(LATENT_VAE), ae_decode, case["z"],
+                "Linear(d, 128) → ReLU → Linear(128, 64) → Sigmoid")
     s = SEUILS[scale()]
     elbo, kl = vae_elbo(W, digits()[1].astype(float), case["_eps"])
     if elbo > s["elbo_vae"]:

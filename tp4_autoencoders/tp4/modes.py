@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from course.torch_tools import device_du_modele, echelle, est_module, poids, tenseur, vers_numpy
+from course.torch_tools import echelle, tenseur, vers_numpy
 from grader.protocol import Exercise, InvalidAnswer, quiet
 
 from .data import DIM_Z_2D, SEUILS, ecart_architecture, forme_generateur_2d
 from .exercises import EXERCISES
+from .trained import _eval_generatif, _forme_poids
 
 RAYON_8G, SIGMA_8G = 2.0, 0.05  # eight modes on a circle, each 0.05 wide: 1.5 apart
 # A sample "lands on" a mode within 0.3 of its centre (6 σ: what is farther sits between modes),
@@ -83,33 +84,11 @@ EXERCISES.add(Exercise("ecart_type_lot", ("EcartTypeLot",), quiet(_eval_ecart_ty
 
 
 # -- the 2-D generator trained with the remedy ---------------------------------------------------
-def _eval_generateur_8g(case, generateur_8g):
-    import torch
-
-    if not est_module(generateur_8g):
-        if callable(generateur_8g):  # a class or a function in its place: let it say so
-            generateur_8g()
-        return {"type": type(generateur_8g).__name__}
-    out = poids(generateur_8g)
-    etait = generateur_8g.training
-    generateur_8g.eval()
-    try:
-        with torch.no_grad():
-            z = tenseur(case["z"], device_du_modele(generateur_8g))
-            out["sortie"] = vers_numpy(generateur_8g(z))
-    except Exception as exc:  # a wrong input size: the weights say why
-        out["erreur_sortie"] = f"{type(exc).__name__}: {exc}"[:300]
-    finally:
-        generateur_8g.train(etait)
-    return out
-
-
 def _selfcheck_generateur_8g(case, answer):
     if "type" in answer:
         raise AssertionError(f"generateur_8g doit être votre Generateur2D entraîné (un "
                              f"nn.Module), pas {answer['type']}")
-    formes = {k[2:]: np.shape(v) for k, v in answer.items() if k.startswith("w:")}
-    probleme = ecart_architecture(formes, forme_generateur_2d(), "generateur_8g",
+    probleme = ecart_architecture(_forme_poids(answer), forme_generateur_2d(), "generateur_8g",
                                   {"reseau.0.weight": f"bruit z de dimension {DIM_Z_2D}"})
     if probleme:
         raise AssertionError(probleme)
@@ -143,5 +122,5 @@ def verifier_modes(x, quoi: str, modes_min: int, part_min: float) -> None:
             "qui recopie quelques points exacts n'apprend pas la loi des données (mémorisation)")
 
 
-EXERCISES.add(Exercise("generateur_8g", ("generateur_8g",), quiet(_eval_generateur_8g),
+EXERCISES.add(Exercise("generateur_8g", ("generateur_8g",), quiet(_eval_generatif("forward")),
                        selfcheck=_selfcheck_generateur_8g))
